@@ -1,0 +1,229 @@
+"""The ``stabletail`` command line.
+
+::
+
+    stabletail study NAME [--preset quick|paper] [--out DIR] [--dataset D,...] [--seeds N|S1,S2,...]
+                          [--device cpu|cuda|auto] [--data-dir DIR] [--download] [--set KEY=VALUE ...]
+    stabletail study --list
+    stabletail tail FILE [--method mohammadi|hill|...] [--level 0.95] [--column N] [--json]
+    stabletail fit FILE [--method mle|...] [--parameterization S0|S1] [--level 0.95] [--column N] [--json]
+
+``FILE`` holds a column of numbers (one per line; commas or whitespace separate
+columns, a header line is skipped; ``-`` reads standard input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["main", "read_column"]
+
+
+def read_column(path: str, column: int = 0) -> np.ndarray:
+    """Read one column of numbers from a text file (``"-"`` is standard input).
+
+    Columns are separated by commas, semicolons, tabs or spaces; a first line that
+    does not parse (a header) is skipped, blank lines and lines starting with
+    ``#`` are ignored.
+
+    Parameters
+    ----------
+    path : str
+        File name or ``"-"``.
+    column : int
+        Zero-based column index.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 values.
+
+    Raises
+    ------
+    ValueError
+        If a line other than the first has no number in that column, or the file
+        holds no number.
+    """
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    values: list[float] = []
+    first = True
+    for lineno, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        fields = s.replace(",", " ").replace(";", " ").split()
+        try:
+            values.append(float(fields[column]))
+        except (ValueError, IndexError):
+            if not first:
+                raise ValueError(f"{path}, line {lineno}: no number in column {column}: {line!r}") from None
+        first = False
+    if not values:
+        raise ValueError(f"{path}: no numbers found in column {column}")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def _result_dict(res: Any, fields: Sequence[str], level: float) -> dict[str, Any]:
+    d: dict[str, Any] = {f: getattr(res, f) for f in fields if hasattr(res, f)}
+    d["level"] = level
+    d["ci"] = res.ci(level)
+    return _jsonable(d)
+
+
+def _cmd_tail(args: argparse.Namespace) -> int:
+    from . import estimators
+
+    public = [n for n in getattr(estimators, "__all__", []) if callable(getattr(estimators, n, None))]
+    if args.method not in public:
+        raise ValueError(f"--method must be one of the estimators {', '.join(public) or '(none available)'}; "
+                         f"got {args.method!r}")
+    x = read_column(args.file, args.column)
+    res = getattr(estimators, args.method)(x, **_parse_sets(args.param))
+    if args.json:
+        print(json.dumps(_result_dict(res, ("method", "alpha", "stderr", "n", "params"), args.level)))
+    else:
+        print(res.summary())
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .fit import fit
+
+    x = read_column(args.file, args.column)
+    res = fit(x, method=args.method, parameterization=args.parameterization)
+    if args.json:
+        d = _result_dict(res, ("method", "parameterization", "alpha", "beta", "scale", "loc", "stderr"), args.level)
+        d["n"] = int(x.size)
+        print(json.dumps(d))
+    else:
+        print(res.summary())
+    return 0
+
+
+def _parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or ():
+        if "=" not in item:
+            raise ValueError(f"--set/--param expects KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except ValueError:
+            out[k.strip()] = v
+    return out
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from .sgd.studies import STUDIES, run_study
+
+    if args.list or args.name is None:
+        for st in STUDIES.values():
+            print(f"{st.name:15s} {st.description}\n{'':15s} tests: {st.claim}")
+        return 0 if args.list else 2
+    overrides = _parse_sets(args.set)
+    if args.dataset:
+        overrides["dataset"] = args.dataset.split(",")
+    seeds: Any = None
+    if args.seeds:
+        seeds = [int(s) for s in args.seeds.split(",")] if "," in args.seeds else int(args.seeds)
+    out = Path(args.out or f"results/{args.name}")
+    run = run_study(
+        args.name, out, preset=args.preset, overrides=overrides, seeds=seeds, device=args.device,
+        data_dir=args.data_dir, download=args.download, progress=not args.quiet, figures=not args.no_figures,
+    )
+    print(f"study {args.name} (preset {args.preset}): {run.n_cells} cells, {run.n_skipped} already done, "
+          f"{run.n_failed} failed, {run.seconds:.1f} s")
+    print(f"table:    {run.table}")
+    print(f"summary:  {run.summary}")
+    print(f"metadata: {run.metadata}")
+    for f in run.figures:
+        print(f"figure:   {f}")
+    return 1 if run.n_failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="stabletail", description="Alpha-stable laws, tail indices and gradient-noise studies.")
+    p.add_argument("--version", action="version", version=f"stabletail {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    st = sub.add_parser("study", help="run (or resume) a named reproduction study",
+                        description="Run a named study; re-running the same command resumes it.")
+    st.add_argument("name", nargs="?", help="study name (see --list)")
+    st.add_argument("--list", action="store_true", help="list the studies and the claims they test")
+    st.add_argument("--preset", default="quick", choices=("quick", "paper"),
+                    help="quick: minutes on a CPU, embedded data; paper: the published setup (default quick)")
+    st.add_argument("--out", help="output directory (default results/NAME)")
+    st.add_argument("--dataset", help="comma-separated data sets: mnist5k (embedded), mnist, fashion-mnist, cifar10")
+    st.add_argument("--seeds", help="number of seeds N (seeds 0..N-1) or a comma-separated list")
+    st.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, auto (default cpu)")
+    st.add_argument("--data-dir", help="data directory (default $STABLETAIL_DATA or ~/.cache/stabletail)")
+    st.add_argument("--download", action="store_true", help="download missing data sets (checksums verified)")
+    st.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="override a preset entry, VALUE in JSON (e.g. --set lr=[0.01,0.1]); repeatable")
+    st.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    st.add_argument("--quiet", action="store_true", help="no progress bar")
+    st.set_defaults(func=_cmd_study)
+
+    for name, helptext in (("tail", "tail index of a column of numbers"),
+                           ("fit", "four-parameter stable fit of a column of numbers")):
+        c = sub.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
+        c.add_argument("file", help="text file with a column of numbers ('-' for standard input)")
+        c.add_argument("--column", type=int, default=0, help="zero-based column (default 0)")
+        c.add_argument("--level", type=float, default=0.95, help="confidence level of the interval (default 0.95)")
+        c.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+        if name == "tail":
+            c.add_argument("--method", default="mohammadi", help="estimator in stabletail.estimators (default mohammadi)")
+            c.add_argument("--param", action="append", metavar="KEY=VALUE", help="estimator option (JSON value); repeatable")
+            c.set_defaults(func=_cmd_tail)
+        else:
+            c.add_argument("--method", default="mle", help="fit method (default mle)")
+            c.add_argument("--parameterization", default="S0", choices=("S0", "S1"), help="Nolan's parameterization")
+            c.set_defaults(func=_cmd_fit)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stabletail`` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"stabletail {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished cells are kept, re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The six named studies: presets, grid axes, summary keys and figures.
+
+Each study is data (a :class:`Study`); all of them run the same cell body
+(:func:`stabletail.sgd.studies.experiment.run_cell`) with different parameters.
+
+Presets: ``quick`` runs on the embedded ``mnist5k`` digits (4,000 training and
+1,000 test images) within minutes on a 2-core CPU; ``paper`` is the published
+setup (full data sets, the published grids, 3 seeds), meant for a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+__all__ = ["Study", "STUDIES", "FigureSpec"]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One PNG: ``y`` (a summary metric) against ``x``, a line per ``hue``, panels by ``col``/``row``.
+
+    ``where`` keeps only summary rows whose columns equal the given values
+    (``"last"`` means the largest value of that column); ``hline`` draws a
+    reference line; ``ref`` names a metric drawn dashed as a reference (for
+    example the expected fraction under the null).
+    """
+
+    file: str
+    y: str
+    x: str
+    hue: str | None = None
+    col: str | None = None
+    row: str | None = None
+    where: Mapping[str, Any] = field(default_factory=dict)
+    logx: bool = False
+    hline: float | None = None
+    ref: str | None = None
+    title: str = ""
+    ylabel: str = ""
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named experiment: config in, tidy rows out.
+
+    Attributes
+    ----------
+    name, description : str
+        Name and one-line description.
+    claim : str
+        The published claim the study tests.
+    axes : tuple of str
+        Config entries that are lists spanning the grid (one cell per
+        combination and seed).
+    presets : mapping
+        ``"quick"`` and ``"paper"`` configurations.
+    figures : tuple of FigureSpec
+        Figures drawn from the seed-aggregated summary.
+    """
+
+    name: str
+    description: str
+    claim: str
+    axes: tuple[str, ...]
+    presets: Mapping[str, Mapping[str, Any]]
+    figures: tuple[FigureSpec, ...] = ()
+    keys: tuple[str, ...] = (
+        "dataset", "model", "loss", "activation", "width", "depth", "lr", "batch_size",
+        "epoch", "step", "split", "harvest_batch_size", "measure", "protocol", "layer", "zeros", "test",
+    )
+    metrics: tuple[str, ...] = (
+        "alpha", "fraction_gaussian", "expected_fraction", "kappa", "norm_cv",
+        "train_loss", "train_acc", "test_acc",
+    )
+
+    def run(self, params: dict[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None) -> list[dict]:
+        """Run one cell of this study (see :func:`~stabletail.sgd.studies.experiment.run_cell`)."""
+        from .experiment import run_cell
+
+        return run_cell(params, seed, device=device, data_dir=data_dir)
+
+
+def _base(**kw: Any) -> dict[str, Any]:
+    """Defaults shared by the studies: the 784-100-10 bias-free ReLU net, SGD, b = 500, lr = 0.1."""
+    cfg: dict[str, Any] = {
+        "dataset": ["mnist5k"],
+        "n_train": None,
+        "n_test": None,
+        "model": "fcn",
+        "width": 100,
+        "depth": 2,
+        "activation": "relu",
+        "bias": False,
+        "loss": "cross_entropy",
+        "lr": 0.1,
+        "momentum": 0.0,
+        "batch_size": 500,
+        "dtype": "float32",
+        "checkpoints": [0, 1, 2, 4, 8],
+        "splits": ["train"],
+        "harvest_batch_sizes": None,
+        "measures": ["alpha"],
+        "protocols": None,
+        "level": 0.95,
+        "harvest_options": {},
+        "seeds": [0, 1, 2],
+    }
+    cfg.update(kw)
+    return cfg
+
+
+_WHOLE = {"layer": "model", "measure": "alpha"}
+
+STUDIES: dict[str, Study] = {}
+
+
+def _register(study: Study) -> None:
+    STUDIES[study.name] = study
+
+
+_register(Study(
+    name="activation",
+    description="alpha of the gradient noise vs epoch, ReLU vs sigmoid, train and test noise (784-100-10, b = 500)",
+    claim="student reproduction: sigmoid noise lighter-tailed than ReLU (about 1.4 vs 1.2 on MNIST)",
+    axes=("dataset", "activation"),
+    presets={
+        "quick": _base(activation=["relu", "sigmoid"], checkpoints=[0, 1, 2, 4, 6, 8, 12, 16, 20],
+                       splits=["train", "test"], seeds=[0, 1, 2]),
+        "paper": _base(dataset=["mnist", "fashion-mnist"], activation=["relu", "sigmoid"],
+                       checkpoints=list(range(0, 21)), splits=["train", "test"], seeds=[0, 1, 2]),
+    },
+    figures=(
+        FigureSpec("alpha_vs_epoch_pooled.png", "alpha", "epoch", hue="activation", col="split", row="dataset",
+                   where={**_WHOLE, "protocol": "pooled"}, hline=2.0,
+                   title="pooled protocol (Simsekli et al.), whole model"),
+        FigureSpec("alpha_vs_epoch_protocols.png", "alpha", "epoch", hue="activation", col="protocol", row="split",
+                   where=_WHOLE, hline=2.0, title="every protocol, whole model"),
+        FigureSpec("accuracy_vs_epoch.png", "test_acc", "epoch", hue="activation", col="dataset",
+                   where={**_WHOLE, "protocol": "pooled", "split": "train"}, ylabel="test accuracy"),
+    ),
+))
+
+_register(Study(
+    name="learning-rate",
+    description="alpha vs learning rate, a fresh initialisation for every rate, several seeds",
+    claim="student reproduction: alpha depends on the learning rate (their sweep did not re-initialise)",
+    axes=("dataset", "lr"),
+    presets={
+        "quick": _base(lr=[0.001, 0.003, 0.01, 0.03, 0.1], checkpoints=[0, 2, 5, 10], seeds=[0, 1, 2]),
+        "paper": _base(dataset=["mnist", "fashion-mnist"], lr=[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+                       checkpoints=[0, 1, 2, 5, 10, 20], seeds=[0, 1, 2]),
+    },
+    figures=(
+        FigureSpec("alpha_vs_lr.png", "alpha", "lr", hue="epoch", col="protocol", row="dataset",
+                   where=_WHOLE, logx=True, hline=2.0, title="alpha vs learning rate (fresh init per rate)"),
+        FigureSpec("loss_vs_lr.png", "train_loss", "lr", hue="epoch", col="dataset",
+                   where={**_WHOLE, "protocol": "pooled"}, logx=True, ylabel="training loss"),
+    ),
+))
+
+_register(Study(
+    name="architecture",
+    description="alpha vs width and depth of fully connected nets (lr 0.1, b 500)",
+    claim="Simsekli et al. 2019: alpha < 2 throughout; alpha decreases with width and with depth",
+    axes=("dataset", "width", "depth"),
+    presets={
+        "quick": _base(width=[16, 64, 256], depth=[2, 4], checkpoints=[0, 5], seeds=[0, 1]),
+        "paper": _base(dataset=["mnist", "cifar10"], width=[4, 8, 16, 32, 64, 128, 256, 512, 1024],
+                       depth=list(range(2, 11)), checkpoints=[0, 10, 50, 100], seeds=[0, 1, 2]),
+    },
+    figures=(
+        FigureSpec("alpha_vs_width.png", "alpha", "width", hue="depth", col="protocol", row="dataset",
+                   where={**_WHOLE, "epoch": "last"}, logx=True, hline=2.0, title="after training"),
+        FigureSpec("alpha_vs_width_init.png", "alpha", "width", hue="depth", col="protocol", row="dataset",
+                   where={**_WHOLE, "epoch": 0}, logx=True, hline=2.0, title="at initialisation"),
+    ),
+))
+
+_register(Study(
+    name="gaussianity",
+    description="fraction of coordinates judged Gaussian vs batch size and training phase",
+    claim="Panigrahi et al. 2019: for batch sizes >= 256 per-parameter noise is Gaussian, at least early",
+    axes=("dataset",),
+    presets={
+        "quick": _base(checkpoints=[0, 2, 10], harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
+                       measures=["gaussianity", "alpha"], protocols=["per_coordinate"], seeds=[0, 1],
+                       harvest_options={"n_batches": 100}),
+        "paper": _base(dataset=["mnist", "cifar10"], checkpoints=[0, 1, 10, 50],
+                       harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
+                       measures=["gaussianity", "alpha"], protocols=["per_coordinate"], seeds=[0, 1, 2],
+                       harvest_options={"n_batches": 100}),
+    },
+    figures=(
+        FigureSpec("gaussian_fraction_vs_batch.png", "fraction_gaussian", "harvest_batch_size", hue="epoch",
+                   col="test", row="dataset", where={"measure": "gaussianity"}, logx=True,
+                   ref="expected_fraction", ylabel="fraction not rejected",
+                   title="per-coordinate Gaussianity (dashed: expected under the null)"),
+        FigureSpec("alpha_per_coordinate_vs_batch.png", "alpha", "harvest_batch_size", hue="epoch", col="dataset",
+                   where={"measure": "alpha", "layer": "model"}, logx=True, hline=2.0,
+                   title="per-coordinate alpha (median over coordinates)"),
+    ),
+))
+
+_register(Study(
+    name="direction",
+    description="vMF concentration kappa of minibatch-gradient directions and norm variability over training",
+    claim="Lee, Cho & Kang 2019: directional uniformity grows (kappa falls) as training proceeds",
+    axes=("dataset", "activation"),
+    presets={
+        "quick": _base(activation=["relu", "sigmoid"], checkpoints=[0, 1, 2, 4, 8, 12, 16, 20],
+                       measures=["direction"], harvest_batch_sizes=[100], seeds=[0, 1, 2]),
+        "paper": _base(dataset=["mnist", "fashion-mnist"], activation=["relu", "sigmoid"],
+                       checkpoints=list(range(0, 21)), measures=["direction"], harvest_batch_sizes=[100],
+                       seeds=[0, 1, 2]),
+    },
+    figures=(
+        FigureSpec("kappa_vs_epoch.png", "kappa", "epoch", hue="activation", col="dataset",
+                   where={"measure": "direction", "layer": "model"}, ylabel="vMF kappa"),
+        FigureSpec("norm_cv_vs_epoch.png", "norm_cv", "epoch", hue="activation", col="dataset",
+                   where={"measure": "direction", "layer": "model"}, ylabel="CV of gradient norms"),
+    ),
+))
+
+_register(Study(
+    name="protocols",
+    description="pooled vs standardized vs per-coordinate vs norm alpha at the same checkpoints",
+    claim="Xie et al. 2023 and others: pooling coordinates of unequal scale manufactures heavy tails",
+    axes=("dataset",),
+    presets={
+        "quick": _base(checkpoints=[0, 1, 4, 10, 20], splits=["train"], seeds=[0, 1, 2]),
+        "paper": _base(dataset=["mnist", "fashion-mnist", "cifar10"], checkpoints=[0, 1, 5, 10, 20, 50],
+                       seeds=[0, 1, 2]),
+    },
+    figures=(
+        FigureSpec("alpha_by_protocol.png", "alpha", "epoch", hue="protocol", col="zeros", row="dataset",
+                   where=_WHOLE, hline=2.0, title="same checkpoints, every protocol (whole model)"),
+        FigureSpec("alpha_by_protocol_layers.png", "alpha", "epoch", hue="protocol", col="layer",
+                   where={"measure": "alpha"}, hline=2.0, title="per layer"),
+    ),
+))

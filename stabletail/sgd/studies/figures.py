@@ -1,0 +1,108 @@
+"""PNG figures of a study's seed-aggregated summary (matplotlib, Agg backend, imported lazily)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .catalog import FigureSpec, Study
+
+__all__ = ["draw", "draw_figure"]
+
+
+def _select(rows: Sequence[Mapping[str, Any]], where: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    out = list(rows)
+    for k, v in where.items():
+        if v == "last":
+            present = [r[k] for r in out if r.get(k) is not None]
+            if not present:
+                return []
+            v = max(present)
+        out = [r for r in out if r.get(k) == v]
+    return out
+
+
+def _levels(rows: Sequence[Mapping[str, Any]], col: str | None) -> list[Any]:
+    if col is None:
+        return [None]
+    vals = {r.get(col) for r in rows}
+    return sorted(vals, key=lambda v: (v is None, v if not isinstance(v, str) else 0, str(v)))
+
+
+def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Path, title: str = "") -> Path | None:
+    """Draw one figure: mean of ``spec.y`` over seeds with its confidence band.
+
+    Returns the path written, or None when no summary row matches.
+    """
+    rows = [r for r in _select(summary, spec.where) if r.get(f"{spec.y}_mean") is not None and r.get(spec.x) is not None]
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    rlev, clev, hlev = _levels(rows, spec.row), _levels(rows, spec.col), _levels(rows, spec.hue)
+    fig, axes = plt.subplots(len(rlev), len(clev), figsize=(3.6 * len(clev) + 0.6, 2.9 * len(rlev) + 0.6),
+                             squeeze=False, sharex=True)
+    colors = plt.get_cmap("viridis" if spec.hue in ("epoch", "depth", "width", "lr") else "tab10")
+    for i, rv in enumerate(rlev):
+        for j, cv in enumerate(clev):
+            ax = axes[i][j]
+            for h, hv in enumerate(hlev):
+                pts = [r for r in rows if (spec.row is None or r.get(spec.row) == rv)
+                       and (spec.col is None or r.get(spec.col) == cv) and (spec.hue is None or r.get(spec.hue) == hv)]
+                if not pts:
+                    continue
+                pts.sort(key=lambda r: r[spec.x])
+                x = np.array([float(r[spec.x]) for r in pts])
+                m = np.array([float(r[f"{spec.y}_mean"]) for r in pts])
+                lo = np.array([np.nan if r.get(f"{spec.y}_low") is None else float(r[f"{spec.y}_low"]) for r in pts])
+                hi = np.array([np.nan if r.get(f"{spec.y}_high") is None else float(r[f"{spec.y}_high"]) for r in pts])
+                c = colors(h / max(len(hlev) - 1, 1)) if colors.N > 20 else colors(h % 10)
+                ax.plot(x, m, marker="o", ms=3, color=c, label=None if spec.hue is None else f"{spec.hue}={hv}")
+                if np.isfinite(lo).any():
+                    ax.fill_between(x, lo, hi, color=c, alpha=0.2, lw=0)
+                if spec.ref is not None and all(r.get(f"{spec.ref}_mean") is not None for r in pts):
+                    ax.plot(x, [float(r[f"{spec.ref}_mean"]) for r in pts], ls="--", color=c, lw=1)
+            if spec.hline is not None:
+                ax.axhline(spec.hline, color="grey", lw=0.8, ls=":")
+            if spec.logx:
+                ax.set_xscale("log")
+            parts = [f"{n}={v}" for n, v in ((spec.row, rv), (spec.col, cv)) if n is not None]
+            ax.set_title(", ".join(parts), fontsize=9)
+            if i == len(rlev) - 1:
+                ax.set_xlabel(spec.x)
+            if j == 0:
+                ax.set_ylabel(spec.ylabel or spec.y)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
+    fig.suptitle(title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def draw(study: Study, summary: Sequence[Mapping[str, Any]], directory: Path) -> list[Path]:
+    """Draw every figure of ``study`` into ``directory``; returns the paths written."""
+    out = []
+    for spec in study.figures:
+        p = draw_figure(spec, summary, Path(directory) / spec.file, title=study.name)
+        if p is not None:
+            out.append(p)
+    return out
