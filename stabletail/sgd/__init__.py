@@ -1,1 +1,33 @@
-"""placeholder"""
+"""Gradient-noise harvesting for PyTorch models (needs torch; never imports matplotlib).
+
+- :func:`harvest` -- the noise of a model at its current parameters, every
+  tail-index protocol side by side (:mod:`stabletail.sgd.protocols`), Gaussianity
+  tests and directional statistics, in one tidy table (:class:`HarvestResult`).
+- :class:`TailIndexMonitor` -- a hook for a plain training loop that harvests
+  every N steps and appends rows to a CSV/JSON log.
+- :func:`gaussianity`, :func:`normality_pvalues` -- per-coordinate normality tests.
+- :func:`vmf_kappa`, :func:`bessel_ratio`, :func:`direction_summary` -- von
+  Mises-Fisher concentration of gradient directions.
+"""
+
+from __future__ import annotations
+
+from .direction import bessel_ratio, direction_summary, vmf_kappa
+from .gaussianity import GAUSSIANITY_TESTS, gaussianity, normality_pvalues
+from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
+from .protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
+
+__all__ = [
+    "harvest",
+    "HarvestResult",
+    "MODEL",
+    "TABLE_COLUMNS",
+    "PROTOCOLS",
+    "PER_COORDINATE_ESTIMATORS",
+    "GAUSSIANITY_TESTS",
+    "gaussianity",
+    "normality_pvalues",
+    "vmf_kappa",
+    "bessel_ratio",
+    "direction_summary",
+]

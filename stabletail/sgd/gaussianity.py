@@ -1,0 +1,147 @@
+"""Gaussianity of per-coordinate gradient noise across minibatches.
+
+Panigrahi et al. (2019) test, for each parameter, whether its ``K`` noise
+values across minibatches look Gaussian. With many coordinates the summary is
+the fraction of coordinates whose test does not reject at confidence ``level``
+(rejection when the p-value is below ``1 - level``), set against the fraction
+expected when every coordinate is Gaussian: the nominal ``level``, and the
+fraction measured by seeded Monte-Carlo under the null at the same ``K`` (tests
+whose p-values are asymptotic, such as Jarque-Bera at ``K = 100``, do not hit
+the nominal size exactly).
+
+Tests: ``"shapiro"`` (Shapiro-Wilk), ``"anderson"`` (Anderson-Darling with
+scipy's interpolated p-value, valid for ``1 - level`` in [0.01, 0.15]),
+``"jarque_bera"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import stats
+
+from .._typing import SeedLike
+from .._validation import as_float_array, check_choice, check_int, check_level, check_random_state
+
+__all__ = ["GAUSSIANITY_TESTS", "normality_pvalues", "gaussianity"]
+
+#: Available tests.
+GAUSSIANITY_TESTS: tuple[str, ...] = ("shapiro", "anderson", "jarque_bera")
+
+
+def normality_pvalues(samples: Any, test: str = "shapiro") -> np.ndarray:
+    """p-values of a normality test applied to each column of ``samples``.
+
+    Parameters
+    ----------
+    samples : array_like, shape (K, m)
+        ``K`` observations of ``m`` coordinates (``K >= 3``; ``K >= 8`` for
+        ``"anderson"``).
+    test : {"shapiro", "anderson", "jarque_bera"}
+
+    Returns
+    -------
+    numpy.ndarray, shape (m,)
+        NaN for a constant column (no test is possible).
+    """
+    check_choice("test", test, GAUSSIANITY_TESTS)
+    x = as_float_array(samples, "samples", dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"samples must be 2-D (K observations x m coordinates), got shape {x.shape}")
+    check_int("samples.shape[0]", x.shape[0], 8 if test == "anderson" else 3)
+    out = np.full(x.shape[1], np.nan)
+    ok = np.ptp(x, axis=0) > 0
+    if not ok.any():
+        return out
+    xs = x[:, ok]
+    if test == "shapiro":
+        p = stats.shapiro(xs, axis=0).pvalue
+    elif test == "jarque_bera":
+        p = stats.jarque_bera(xs, axis=0).pvalue
+    else:
+        p = np.array([stats.anderson(xs[:, j], method="interpolate").pvalue for j in range(xs.shape[1])])
+    out[ok] = p
+    return out
+
+
+def _null_fraction(test: str, k: int, level: float, n_null: int, rng: np.random.Generator) -> float:
+    p = normality_pvalues(rng.standard_normal((k, n_null)), test)
+    return float(np.mean(p >= 1.0 - level))
+
+
+@functools.lru_cache(maxsize=64)
+def _null_fraction_seeded(test: str, k: int, level: float, n_null: int, seed: int) -> float:
+    return _null_fraction(test, k, level, n_null, np.random.default_rng(seed))
+
+
+def gaussianity(
+    samples: Any,
+    *,
+    level: float = 0.95,
+    tests: Sequence[str] = GAUSSIANITY_TESTS,
+    n_null: int = 2000,
+    random_state: SeedLike = 0,
+) -> list[dict[str, Any]]:
+    """Fraction of coordinates whose noise is not rejected as Gaussian.
+
+    Parameters
+    ----------
+    samples : array_like, shape (K, m)
+        Noise of ``m`` coordinates across ``K`` minibatches.
+    level : float
+        Confidence level; a test rejects when its p-value is below ``1 - level``.
+    tests : sequence of str
+        Any of ``"shapiro"``, ``"anderson"``, ``"jarque_bera"``.
+    n_null : int
+        Gaussian replications for the expected fraction under the null (0 skips).
+    random_state : int, numpy.random.Generator or None
+        Seed of the null simulation.
+
+    Returns
+    -------
+    list of dict
+        One row per test with keys ``test``, ``level``, ``n_coordinates``
+        (non-constant columns tested), ``n_constant``, ``n_not_rejected``,
+        ``fraction_not_rejected``, ``stderr`` (binomial standard error of that
+        fraction under the null, ``sqrt(level (1 - level) / m)``),
+        ``nominal_fraction`` (= ``level``), ``expected_fraction`` (Monte-Carlo
+        under the null at the same ``K``; NaN when ``n_null = 0``) and
+        ``expected_stderr``.
+    """
+    level = check_level(level)
+    n_null = check_int("n_null", n_null, 0)
+    seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+    rng = check_random_state(random_state)
+    x = as_float_array(samples, "samples", dtype=np.float64)
+    rows = []
+    for test in tests:
+        p = normality_pvalues(x, test)
+        tested = np.isfinite(p)
+        m = int(tested.sum())
+        not_rej = int(np.sum(p[tested] >= 1.0 - level))
+        usable = test != "anderson" or 0.01 <= 1.0 - level <= 0.15
+        expected = math.nan
+        if n_null and usable:
+            if seeded:  # identical simulations are shared between calls
+                expected = _null_fraction_seeded(test, x.shape[0], level, n_null, int(random_state))
+            else:
+                expected = _null_fraction(test, x.shape[0], level, n_null, rng)
+        rows.append(
+            {
+                "test": test,
+                "level": level,
+                "n_coordinates": m,
+                "n_constant": int(x.shape[1] - m),
+                "n_not_rejected": not_rej,
+                "fraction_not_rejected": not_rej / m if (m and usable) else math.nan,
+                "stderr": math.sqrt(level * (1.0 - level) / m) if m else math.nan,
+                "nominal_fraction": level,
+                "expected_fraction": expected,
+                "expected_stderr": math.sqrt(expected * (1 - expected) / n_null) if n_null else math.nan,
+            }
+        )
+    return rows

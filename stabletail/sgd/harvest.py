@@ -1,0 +1,810 @@
+"""Harvest stochastic gradient noise from a PyTorch model at its current parameters.
+
+One call computes the ``K`` minibatch gradients ``g_k`` over a fixed partition of
+the data (or ``K`` random draws), the full gradient ``g`` (their mean, or an
+exact pass over all the data), the noise ``e_k = g_k - g`` per parameter tensor
+and for the whole model, and every requested tail-index protocol
+(:mod:`stabletail.sgd.protocols`), Gaussianity test
+(:mod:`stabletail.sgd.gaussianity`) and directional statistic
+(:mod:`stabletail.sgd.direction`) -- side by side, in one tidy table.
+
+All statistics are accumulated on the model's device; only scalars and a few
+``d``-vectors reach the host, once, at the end. When the ``K x d`` gradients fit
+in ``buffer_bytes`` they are kept on the device and the harvest takes one pass
+over the data; otherwise it streams in two passes (the full gradient, the
+per-coordinate standard deviations and the zero-noise coordinates first, then
+the noise statistics), with memory a few ``d``-sized buffers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from .._typing import SeedLike
+from .._validation import check_choice, check_int, check_level, check_random_state, check_scalar
+from . import _torchstats as ts
+from .direction import direction_summary
+from .gaussianity import GAUSSIANITY_TESTS, gaussianity
+from .protocols import (
+    PER_COORDINATE_ESTIMATORS,
+    PROTOCOLS,
+    mohammadi_from_log_sums,
+    per_coordinate_alpha,
+    summarize_per_coordinate,
+)
+
+__all__ = ["harvest", "HarvestResult", "MODEL", "TABLE_COLUMNS"]
+
+#: The ``layer`` value of whole-model rows.
+MODEL = "__model__"
+
+#: Columns of :attr:`HarvestResult.table`, in order.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "layer",
+    "protocol",
+    "zeros",
+    "estimator",
+    "alpha",
+    "stderr",
+    "ci_low",
+    "ci_high",
+    "level",
+    "n",
+    "block_size",
+    "n_coordinates",
+    "n_zero",
+    "q05",
+    "q25",
+    "q75",
+    "q95",
+    "n_batches",
+    "batch_size",
+    "status",
+)
+
+_CHUNK_BYTES = 1 << 22  # rows processed together by the device statistics
+
+
+def _atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str], header: bool = True) -> str:
+    buf = _StringBuffer()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+class _StringBuffer:
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def write(self, s: str) -> int:
+        self._parts.append(s)
+        return len(s)
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)
+
+
+@dataclass(frozen=True, eq=False)
+class HarvestResult:
+    """Gradient noise of a model at one set of parameters.
+
+    Attributes
+    ----------
+    status : str
+        ``"ok"``; ``"nonfinite"`` when some minibatch gradient (or loss) is
+        NaN/inf (a diverged run: no statistic is computed, ``alpha`` is NaN);
+        ``"inconsistent_batches"`` when the second pass of a streaming harvest
+        saw different minibatches than the first (a data loader that
+        reshuffles; the statistics are then unreliable).
+    message : str
+        Human-readable explanation of ``status``.
+    table : tuple of dict
+        The tidy tail-index table, one row per (layer, protocol, zeros); keys
+        :data:`TABLE_COLUMNS`:
+
+        - ``layer``: parameter name, or :data:`MODEL` for the whole model;
+        - ``protocol``: ``"pooled"``, ``"standardized"``, ``"per_coordinate"``, ``"norm"``;
+        - ``zeros``: ``"included"`` or ``"excluded"`` (zero-noise coordinates);
+        - ``estimator``: ``"mohammadi"`` or ``"log_moment"``;
+        - ``alpha``, ``stderr``, ``ci_low``, ``ci_high``, ``level``: the estimate
+          and its confidence interval at ``level`` (for ``per_coordinate``:
+          median over coordinates and the order-statistic interval of the median);
+        - ``n``: sample size entering the estimate (entries for pooled and
+          standardized, coordinates for per_coordinate, noise vectors for norm);
+        - ``block_size``: Mohammadi's ``K1`` (0 for log-moment);
+        - ``n_coordinates``: coordinates of the layer in this variant;
+        - ``n_zero``: zero-noise coordinates of the layer;
+        - ``q05``, ``q25``, ``q75``, ``q95``: quantiles over coordinates
+          (per_coordinate only, NaN otherwise);
+        - ``n_batches``, ``batch_size``: ``K`` and the minibatch size;
+        - ``status``: ``"ok"``, ``"undefined"`` (no estimate possible, e.g. a
+          one-element layer with prime ``K``) or the result's status.
+    gaussianity : tuple of dict
+        One row per (layer, test): ``layer`` plus the keys of
+        :func:`stabletail.sgd.gaussianity.gaussianity` (zero-noise coordinates
+        are never tested).
+    directions : tuple of dict
+        One row per layer: ``layer``, ``dim``, ``n``, ``resultant_length``,
+        ``resultant_length_uniform``, ``kappa``, ``kappa_banerjee``,
+        ``norm_mean``, ``norm_std``, ``norm_cv`` of the minibatch gradients.
+    layers : tuple of dict
+        One row per parameter tensor and the model: ``layer``, ``shape``,
+        ``offset``, ``n_params``, ``n_zero``, ``full_grad_norm``.
+    n_batches, batch_size, n_params, n_passes, n_nonfinite : int
+        ``K``, the minibatch size (None when the data loader decides), ``d``,
+        passes over the data (1 or 2, plus 1 for an exact full gradient), and
+        the number of minibatches with a non-finite gradient.
+    full_gradient : numpy.ndarray, shape (d,)
+        The full gradient (float64).
+    grad_norms, noise_norms : numpy.ndarray, shape (K, n_layers + 1)
+        Norms of ``g_k`` and of ``e_k`` per layer; last column the whole model.
+    batch_losses : numpy.ndarray, shape (K,)
+    noise : numpy.ndarray of shape (K, d), or None
+        The noise matrix (``store=True`` only).
+    per_coordinate_alpha : numpy.ndarray of shape (d,), or None
+        ``alpha_j`` of every coordinate (``store=True`` only).
+    seconds : float
+        Wall time of the harvest.
+    """
+
+    status: str
+    message: str
+    table: tuple[dict[str, Any], ...]
+    gaussianity: tuple[dict[str, Any], ...]
+    directions: tuple[dict[str, Any], ...]
+    layers: tuple[dict[str, Any], ...]
+    n_batches: int
+    batch_size: int | None
+    n_params: int
+    n_passes: int
+    n_nonfinite: int
+    full_gradient: np.ndarray
+    grad_norms: np.ndarray
+    noise_norms: np.ndarray
+    batch_losses: np.ndarray
+    noise: np.ndarray | None
+    per_coordinate_alpha: np.ndarray | None
+    seconds: float
+
+    def rows(
+        self, protocol: str | None = None, layer: str | None = None, zeros: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of :attr:`table` matching the given values (None matches all)."""
+        return [
+            r
+            for r in self.table
+            if (protocol is None or r["protocol"] == protocol)
+            and (layer is None or r["layer"] == layer)
+            and (zeros is None or r["zeros"] == zeros)
+        ]
+
+    def alpha(self, protocol: str = "pooled", layer: str = MODEL, zeros: str = "included") -> float:
+        """The ``alpha`` of one row of :attr:`table`."""
+        found = self.rows(protocol, layer, zeros)
+        if not found:
+            raise KeyError(f"no row for protocol={protocol!r}, layer={layer!r}, zeros={zeros!r}")
+        return float(found[0]["alpha"])
+
+    def to_csv(self, path: str | os.PathLike[str], which: str = "table") -> None:
+        """Write :attr:`table` (or ``"gaussianity"``, ``"directions"``, ``"layers"``) as CSV, atomically."""
+        check_choice("which", which, ("table", "gaussianity", "directions", "layers"))
+        rows = list(getattr(self, which))
+        columns = TABLE_COLUMNS if which == "table" else (list(rows[0]) if rows else [])
+        _atomic_write_text(path, _csv_text(rows, columns))
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write the tables and scalar fields as one JSON document, atomically."""
+        doc = {
+            "status": self.status,
+            "message": self.message,
+            "n_batches": self.n_batches,
+            "batch_size": self.batch_size,
+            "n_params": self.n_params,
+            "n_passes": self.n_passes,
+            "n_nonfinite": self.n_nonfinite,
+            "seconds": self.seconds,
+            "table": list(self.table),
+            "gaussianity": list(self.gaussianity),
+            "directions": list(self.directions),
+            "layers": list(self.layers),
+        }
+        _atomic_write_text(path, json.dumps(doc, indent=1, default=_json_default, allow_nan=True))
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (tuple, np.ndarray)):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+class _Batches:
+    """The K minibatches (fixed for both passes) and the exact full-data pass."""
+
+    def __init__(
+        self,
+        data: Any,
+        batch_size: int | None,
+        n_batches: int | None,
+        sampling: str,
+        rng: np.random.Generator,
+    ) -> None:
+        self.tensors: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.iterable: Iterable[Any] | None = None
+        if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
+            x, y = data
+            if x.shape[0] != y.shape[0]:
+                raise ValueError(f"data: X and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
+            n = int(x.shape[0])
+            if batch_size is None:
+                raise ValueError("batch_size must be given when data is a pair of tensors (X, y)")
+            batch_size = check_int("batch_size", batch_size, 1, n)
+            self.tensors = (x, y)
+            self.n = n
+            if sampling == "partition":
+                most = n // batch_size
+                k = most if n_batches is None else check_int("n_batches", n_batches, 1, most)
+                self.index = [slice(i * batch_size, (i + 1) * batch_size) for i in range(k)]
+            else:
+                if n_batches is None:
+                    raise ValueError("n_batches must be given when sampling='random'")
+                k = check_int("n_batches", n_batches, 1)
+                self.index = [torch.from_numpy(rng.choice(n, batch_size, replace=False)) for _ in range(k)]
+        else:
+            if not hasattr(data, "__iter__"):
+                raise TypeError("data must be a pair of tensors (X, y) or an iterable of (x, y) batches")
+            if sampling != "partition":
+                raise ValueError("sampling='random' needs data as a pair of tensors (X, y)")
+            self.iterable = data
+            if n_batches is None:
+                try:
+                    k = len(data)  # type: ignore[arg-type]
+                except TypeError:
+                    raise ValueError("n_batches must be given when data has no len()") from None
+            else:
+                k = check_int("n_batches", n_batches, 1)
+        self.k = k
+        self.batch_size = batch_size
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.tensors is not None:
+            x, y = self.tensors
+            for idx in self.index:
+                yield x[idx], y[idx]
+            return
+        count = 0
+        for item in self.iterable:  # type: ignore[union-attr]
+            if count == self.k:
+                break
+            yield item[0], item[1]
+            count += 1
+        if count < self.k:
+            raise ValueError(f"data yielded {count} batches, fewer than n_batches={self.k}")
+
+    def full(self) -> Iterator[tuple[Any, Any]]:
+        """Every example once (chunks of batch_size; the whole iterable)."""
+        if self.tensors is not None:
+            x, y = self.tensors
+            b = self.batch_size or self.n
+            for i in range(0, self.n, b):
+                yield x[i : i + b], y[i : i + b]
+        else:
+            for item in self.iterable:  # type: ignore[union-attr]
+                yield item[0], item[1]
+
+
+def _to(t: Any, device: torch.device, dtype: torch.dtype) -> Any:
+    if torch.is_tensor(t):
+        if t.is_floating_point():
+            return t.to(device=device, dtype=dtype, non_blocking=True)
+        return t.to(device=device, non_blocking=True)
+    return t
+
+
+# ----------------------------------------------------------------------------- harvest
+
+
+def harvest(
+    model: torch.nn.Module,
+    loss_fn: Callable[[Any, Any], torch.Tensor],
+    data: Any,
+    batch_size: int | None = None,
+    *,
+    n_batches: int | None = None,
+    sampling: str = "partition",
+    full_gradient: str = "mean",
+    protocols: Sequence[str] = PROTOCOLS,
+    per_coordinate_estimator: str = "mohammadi",
+    n_coordinates: int | None = None,
+    gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
+    n_gaussianity: int = 200,
+    directions: bool = True,
+    eval_mode: bool = True,
+    store: bool = False,
+    buffer_bytes: int = 1 << 30,
+    eps: float | None = None,
+    level: float = 0.95,
+    random_state: SeedLike = 0,
+    progress: bool | None = None,
+) -> HarvestResult:
+    """Measure the stochastic gradient noise of ``model`` at its current parameters.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its trainable parameters (``requires_grad=True``), in
+        ``named_parameters()`` order, are the coordinates. Computation runs on
+        the device (and in the dtype) of its first trainable parameter.
+    loss_fn : callable
+        ``loss_fn(model(x), y)`` returns the mean loss of the minibatch
+        (reduction ``"mean"``).
+    data : (X, y) tensors, or an iterable of ``(x, y)`` batches
+        A DataLoader-like iterable must yield the same batches each time it is
+        iterated (no reshuffling) when the harvest streams in two passes; the
+        harvest checks the per-batch losses of both passes and reports
+        ``status="inconsistent_batches"`` otherwise.
+    batch_size : int, optional
+        Minibatch size (required for tensors; ignored for an iterable).
+    n_batches : int, optional
+        ``K``. Partition: the first ``K`` batches (default: all full batches; a
+        trailing partial batch is left out). Random: required.
+    sampling : {"partition", "random"}
+        A fixed partition into consecutive minibatches (the published
+        protocol), or ``K`` independent draws of ``batch_size`` distinct
+        examples (tensors only, seeded by ``random_state``).
+    full_gradient : {"mean", "exact"}
+        ``"mean"``: the mean of the ``K`` minibatch gradients (the published
+        protocol; then the noise sums to zero). ``"exact"``: the gradient of
+        the mean loss over all of ``data`` (an extra pass; chunks weighted by
+        their size).
+    protocols : sequence of str
+        Any of :data:`~stabletail.sgd.protocols.PROTOCOLS`.
+    per_coordinate_estimator : {"mohammadi", "log_moment"}
+        Estimator of ``"per_coordinate"`` (see :mod:`stabletail.sgd.protocols`
+        for why Mohammadi is the default).
+    n_coordinates : int, optional
+        Summarise ``"per_coordinate"`` on a seeded uniform subset of this many
+        coordinates of the model (default all); layer rows use the subset's
+        coordinates in that layer.
+    gaussianity_tests : sequence of str or None
+        Tests of :mod:`stabletail.sgd.gaussianity` (None: none).
+    n_gaussianity : int
+        Coordinates tested per layer (seeded, among the non-zero-noise ones);
+        the model row tests the union.
+    directions : bool
+        Compute the vMF concentration and gradient-norm spread.
+    eval_mode : bool
+        Evaluate with ``model.eval()`` (the published protocol); False uses
+        ``model.train()`` (dropout draws are then seeded per minibatch, the same
+        in both passes, and batch-norm running statistics are restored after).
+    store : bool
+        Keep the gradients on the device and return the noise matrix and the
+        per-coordinate alphas.
+    buffer_bytes : int
+        Device memory allowed for keeping the ``K x d`` gradients (one pass);
+        above it the harvest streams in two passes.
+    eps : float, optional
+        Added inside every ``log(|x| + eps)``; default ``np.spacing(1)`` as in
+        Simsekli et al.'s code (it only matters for exact zeros).
+    level : float
+        Confidence level of every interval and test.
+    random_state : int, numpy.random.Generator or None
+        Seeds random draws, coordinate subsets and dropout.
+    progress : bool, optional
+        A tqdm progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    HarvestResult
+        ``table`` holds one row per (layer, protocol, zeros) with the columns
+        :data:`TABLE_COLUMNS`; see :class:`HarvestResult` for every field. A
+        non-finite gradient never raises: it gives ``status="nonfinite"``.
+
+    Notes
+    -----
+    The model's train/eval flags (per module), its buffers, the parameters'
+    ``.grad`` and the global grad mode and RNG state are the same after the
+    call as before, also when it raises.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_choice("sampling", sampling, ("partition", "random"))
+    check_choice("full_gradient", full_gradient, ("mean", "exact"))
+    protocols = tuple(protocols)
+    for p in protocols:
+        check_choice("protocols", p, PROTOCOLS)
+    check_choice("per_coordinate_estimator", per_coordinate_estimator, PER_COORDINATE_ESTIMATORS)
+    tests = tuple(gaussianity_tests or ())
+    for t in tests:
+        check_choice("gaussianity_tests", t, GAUSSIANITY_TESTS)
+    n_gaussianity = check_int("n_gaussianity", n_gaussianity, 0)
+    if n_coordinates is not None:
+        n_coordinates = check_int("n_coordinates", n_coordinates, 1)
+    buffer_bytes = check_int("buffer_bytes", buffer_bytes, 0)
+    eps = float(np.spacing(1.0)) if eps is None else check_scalar("eps", eps, 0.0)
+    level = check_level(level)
+    rng = check_random_state(random_state)
+
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not named:
+        raise ValueError("model has no parameter with requires_grad=True")
+    names = [n for n, _ in named]
+    params = [p for _, p in named]
+    device, dtype = params[0].device, params[0].dtype
+    sizes = [p.numel() for p in params]
+    offsets = [0]
+    for s in sizes:
+        offsets.append(offsets[-1] + s)
+    d = offsets[-1]
+
+    batches = _Batches(data, batch_size, n_batches, sampling, rng)
+    k = batches.k
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    keep = store or k * d * itemsize <= buffer_bytes
+    chunk_rows = max(1, min(k, _CHUNK_BYTES // max(1, d * itemsize)))
+    seed_base = int(rng.integers(2**62))
+    want = set(protocols)
+    if directions:
+        want.add("directions")
+    n_passes = (1 if keep else 2) + (full_gradient == "exact")
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=k * (1 if keep else 2) + (full_gradient == "exact"), desc="harvest", leave=False)
+
+    # ------------------------------------------------------------ state to restore
+    modes = [(m, m.training) for m in model.modules()]
+    saved_buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    rng_devices = [device] if device.type != "cpu" else []
+    losses = torch.zeros(k, dtype=torch.float64, device=device)
+    try:
+        model.train(not eval_mode)
+        with torch.random.fork_rng(devices=rng_devices, device_type=device.type if rng_devices else None):
+            with torch.enable_grad():
+
+                def grad_into(x: Any, y: Any, row: torch.Tensor, i: int | None) -> torch.Tensor:
+                    if i is not None:
+                        torch.manual_seed(seed_base + i)
+                    x, y = _to(x, device, dtype), _to(y, device, dtype)
+                    loss = loss_fn(model(x), y)
+                    grads = torch.autograd.grad(loss, params, allow_unused=True)
+                    flat = [
+                        (g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)
+                    ]
+                    torch.cat(flat, out=row)
+                    if bar is not None:
+                        bar.update(1)
+                    return loss.detach()
+
+                def rows_pass(buf: torch.Tensor, sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
+                    """One pass over the K batches; rows go to ``buf`` (K rows when kept)."""
+                    pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+                    start = 0
+                    for i, (x, y) in enumerate(batches):
+                        slot = i if keep else i - start
+                        pass_losses[i] = grad_into(x, y, buf[slot], i)
+                        if i + 1 - start == chunk_rows or i + 1 == k:
+                            sink(buf[start : i + 1] if keep else buf[: i + 1 - start], start)
+                            start = i + 1
+                    return pass_losses
+
+                buf = torch.empty((k if keep else chunk_rows), d, dtype=dtype, device=device)
+                pre = ts.PrePass(k, offsets, dtype, device)
+                losses = rows_pass(buf, pre.update)
+                sq = pre.sq_norms
+                row_ok = torch.isfinite(sq.sum(1)) & torch.isfinite(losses)
+                n_bad = int(k - row_ok.sum().item())
+                if full_gradient == "exact" and n_bad == 0:
+                    acc = torch.zeros(d, dtype=torch.float64, device=device)
+                    row = torch.empty(d, dtype=dtype, device=device)
+                    total = 0
+                    for x, y in batches.full():
+                        m = int(x.shape[0])
+                        grad_into(x, y, row, None)
+                        acc += row.to(torch.float64) * m
+                        total += m
+                    g_full64 = acc / total
+                else:
+                    g_full64 = pre.mean()
+                if not torch.isfinite(g_full64).all():
+                    n_bad = max(n_bad, 1)
+                zero = pre.zero_mask()
+                sd = pre.std()
+                status, message = "ok", ""
+                main = None
+                if n_bad:
+                    status = "nonfinite"
+                    message = f"{n_bad} of {k} minibatch gradients or losses are not finite (diverged?)"
+                else:
+                    g_full = g_full64.to(dtype)
+                    inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd).to(dtype)
+                    nz_index = None
+                    if bool(zero.any()):
+                        nz_index = torch.nonzero(~zero).reshape(-1)
+                    gauss_index = _gauss_index(zero, offsets, n_gaussianity, rng, device) if tests else None
+                    norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
+                    inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
+                    main = ts.MainPass(
+                        k, offsets, g_full, inv_sd, nz_index, frozenset(want), eps, gauss_index, inv_norms
+                    )
+                    if keep:
+                        for k0 in range(0, k, chunk_rows):
+                            main.update(buf[k0 : k0 + chunk_rows], k0)
+                    else:
+                        losses2 = rows_pass(buf, main.update)
+                        if not torch.allclose(losses, losses2, rtol=1e-5, atol=0.0):
+                            status = "inconsistent_batches"
+                            message = "the two passes over data saw different minibatches (reshuffling loader?)"
+    finally:
+        for mod, flag in modes:
+            mod.training = flag
+        with torch.no_grad():
+            for b, saved in saved_buffers:
+                b.copy_(saved)
+        if bar is not None:
+            bar.close()
+
+    grad_norms = torch.cat([pre.sq_norms, pre.sq_norms.sum(1, keepdim=True)], 1).sqrt().cpu().numpy()
+    full_np = g_full64.cpu().numpy()
+    zero_np = zero.cpu().numpy()
+    layer_names = names + [MODEL]
+    ranges = list(zip(offsets[:-1], offsets[1:])) + [(0, d)]
+    layers_tab = []
+    for i, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
+        layers_tab.append(
+            {
+                "layer": name,
+                "shape": tuple(params[i].shape) if i < len(params) else (d,),
+                "offset": a,
+                "n_params": b - a,
+                "n_zero": int(zero_np[a:b].sum()),
+                "full_grad_norm": float(np.linalg.norm(full_np[a:b])),
+            }
+        )
+    common = {"level": level, "n_batches": k, "batch_size": batches.batch_size}
+    noise = None
+    pc_alpha = None
+    if main is None:
+        table = _nan_table(protocols, layer_names, layers_tab, per_coordinate_estimator, common, status)
+        gauss_rows: list[dict[str, Any]] = []
+        dir_rows: list[dict[str, Any]] = []
+        noise_norms = np.full_like(grad_norms, np.nan)
+    else:
+        table, pc_alpha, noise_norms = _build_table(
+            main, protocols, layer_names, ranges, zero_np, sd, eps, level, per_coordinate_estimator,
+            n_coordinates, rng, common, status, k
+        )
+        gauss_rows = _gauss_rows(main, layer_names, offsets, tests, level, random_state) if tests else []
+        dir_rows = _direction_rows(main, layer_names, ranges, grad_norms) if directions else []
+        if store:
+            noise = (buf - main.g_full).to(torch.float64).cpu().numpy()
+    return HarvestResult(
+        status=status,
+        message=message,
+        table=tuple(table),
+        gaussianity=tuple(gauss_rows),
+        directions=tuple(dir_rows),
+        layers=tuple(layers_tab),
+        n_batches=k,
+        batch_size=batches.batch_size,
+        n_params=d,
+        n_passes=n_passes,
+        n_nonfinite=n_bad,
+        full_gradient=full_np,
+        grad_norms=grad_norms,
+        noise_norms=noise_norms,
+        batch_losses=losses.cpu().numpy(),
+        noise=noise,
+        per_coordinate_alpha=pc_alpha if store else None,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _gauss_index(
+    zero: torch.Tensor, offsets: Sequence[int], m: int, rng: np.random.Generator, device: torch.device
+) -> torch.Tensor | None:
+    if m == 0:
+        return None
+    zero_np = zero.cpu().numpy()
+    picks = []
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        nz = a + np.flatnonzero(~zero_np[a:b])
+        if nz.size:
+            picks.append(np.sort(rng.choice(nz, min(m, nz.size), replace=False)))
+    if not picks:
+        return None
+    return torch.from_numpy(np.concatenate(picks)).to(device)
+
+
+def _nan_table(
+    protocols: Sequence[str],
+    layer_names: Sequence[str],
+    layers_tab: Sequence[dict[str, Any]],
+    estimator: str,
+    common: dict[str, Any],
+    status: str,
+) -> list[dict[str, Any]]:
+    rows = []
+    for name, info in zip(layer_names, layers_tab):
+        for proto in protocols:
+            for zeros in ("included", "excluded"):
+                row = dict.fromkeys(TABLE_COLUMNS, math.nan)
+                row.update(common)
+                row.update(
+                    layer=name,
+                    protocol=proto,
+                    zeros=zeros,
+                    estimator=estimator if proto == "per_coordinate" else "mohammadi",
+                    n=0,
+                    block_size=0,
+                    n_coordinates=info["n_params"] - (info["n_zero"] if zeros == "excluded" else 0),
+                    n_zero=info["n_zero"],
+                    status=status,
+                )
+                rows.append(row)
+    return rows
+
+
+def _build_table(
+    main: ts.MainPass,
+    protocols: Sequence[str],
+    layer_names: Sequence[str],
+    ranges: Sequence[tuple[int, int]],
+    zero: np.ndarray,
+    sd: torch.Tensor,
+    eps: float,
+    level: float,
+    estimator: str,
+    n_coordinates: int | None,
+    rng: np.random.Generator,
+    common: dict[str, Any],
+    status: str,
+    k: int,
+) -> tuple[list[dict[str, Any]], np.ndarray | None, np.ndarray]:
+    px = main.px.cpu().numpy()
+    px2 = main.px2.cpu().numpy()
+    nz = ~zero
+    with np.errstate(divide="ignore"):
+        log_sd = np.where(nz, np.log(sd.cpu().numpy()), 0.0)
+    row_sq = main.row_sq_norms.cpu().numpy()
+    noise_norms = np.sqrt(np.concatenate([row_sq, row_sq.sum(1, keepdims=True)], 1))
+    pc_alpha = None
+    subset = None
+    if "per_coordinate" in protocols:
+        py = main.py.cpu().numpy() if main.need_rows else None
+        pxr = main.pxr.cpu().numpy() if main.need_rows else None
+        pc_alpha = per_coordinate_alpha(px, px2, py, pxr, k, main.k1, main.k2, estimator)
+        if n_coordinates is not None and n_coordinates < px.size:
+            subset = np.zeros(px.size, dtype=bool)
+            subset[rng.choice(px.size, n_coordinates, replace=False)] = True
+    if "norm" in protocols and main.need_rows:
+        blk_sq = main.block_sq_norms.cpu().numpy()
+        block_norms = np.sqrt(np.concatenate([blk_sq, blk_sq.sum(1, keepdims=True)], 1))
+    rows = []
+    n_layers = len(ranges) - 1
+    for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
+        n_zero = int(zero[a:b].sum())
+        for proto in protocols:
+            for zeros in ("included", "excluded"):
+                sel = slice(a, b)
+                keep_mask = nz[sel] if zeros == "excluded" else np.ones(b - a, dtype=bool)
+                n_coord = int(keep_mask.sum())
+                out = dict.fromkeys(TABLE_COLUMNS, math.nan)
+                out.update(common)
+                out.update(layer=name, protocol=proto, zeros=zeros, estimator="mohammadi",
+                           n_coordinates=n_coord, n_zero=n_zero, status=status)
+                if proto in ("pooled", "standardized"):
+                    variant = "excluded" if (zeros == "excluded" and main.nz_index is not None) else "included"
+                    stream = main.flat[(proto, variant)][li]
+                    lx, lx2 = px[sel][keep_mask], px2[sel][keep_mask]
+                    if proto == "standardized":
+                        c = log_sd[sel][keep_mask]
+                        sx, sx2 = lx.sum() - k * c.sum(), (lx2 - 2 * c * lx + k * c * c).sum()
+                    else:
+                        sx, sx2 = lx.sum(), lx2.sum()
+                    sy, sy2 = (float(v) for v in stream.sums.cpu().numpy())
+                    est = mohammadi_from_log_sums(float(sx), float(sx2), k * n_coord, sy, sy2, stream.n,
+                                                  stream.block, level)
+                    out.update(n=k * n_coord, block_size=stream.block)
+                elif proto == "per_coordinate":
+                    pick = keep_mask if subset is None else keep_mask & subset[sel]
+                    summary = summarize_per_coordinate(pc_alpha[sel][pick], level)
+                    out.update(summary)
+                    out.update(estimator=estimator, n=int(np.isfinite(pc_alpha[sel][pick]).sum()),
+                               block_size=main.k1 if estimator == "mohammadi" else 0)
+                    est = None
+                else:  # norm
+                    col = li if li < n_layers else n_layers
+                    if main.need_rows:
+                        lx = np.log(noise_norms[: main.rows_used, col] + eps)
+                        ly = np.log(block_norms[:, col] + eps)
+                        est = mohammadi_from_log_sums(float(lx.sum()), float((lx * lx).sum()), lx.size,
+                                                      float(ly.sum()), float((ly * ly).sum()), ly.size,
+                                                      main.k1, level)
+                    else:
+                        est = (math.nan,) * 4
+                    out.update(n=main.rows_used, block_size=main.k1)
+                if est is not None:
+                    out.update(alpha=est[0], stderr=est[1], ci_low=est[2], ci_high=est[3])
+                if status == "ok" and not math.isfinite(out["alpha"]):
+                    out["status"] = "undefined"
+                rows.append(out)
+    return rows, pc_alpha, noise_norms
+
+
+def _gauss_rows(
+    main: ts.MainPass,
+    layer_names: Sequence[str],
+    offsets: Sequence[int],
+    tests: Sequence[str],
+    level: float,
+    random_state: SeedLike,
+) -> list[dict[str, Any]]:
+    if main.gauss_index is None:
+        return []
+    samples = main.gauss.to(torch.float64).cpu().numpy()
+    idx = main.gauss_index.cpu().numpy()
+    seed = random_state if isinstance(random_state, (int, np.integer)) else 0
+    rows = []
+    ranges = list(zip(offsets[:-1], offsets[1:])) + [(0, offsets[-1])]
+    for name, (a, b) in zip(layer_names, ranges):
+        cols = (idx >= a) & (idx < b)
+        if not cols.any() or samples.shape[0] < 8:
+            continue
+        for row in gaussianity(samples[:, cols], level=level, tests=tests, random_state=int(seed)):
+            rows.append({"layer": name, **row})
+    return rows
+
+
+def _direction_rows(
+    main: ts.MainPass, layer_names: Sequence[str], ranges: Sequence[tuple[int, int]], grad_norms: np.ndarray
+) -> list[dict[str, Any]]:
+    inv = main.inv_norms.cpu().numpy()
+    rows = []
+    n_layers = len(ranges) - 1
+    for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
+        if li < n_layers:
+            s = main.unit_sums[a:b]
+        else:
+            s = main.unit_sum_model
+        n_used = int((inv[:, li] > 0).sum())
+        r = float(torch.linalg.vector_norm(s).item()) / n_used if n_used else math.nan
+        rows.append({"layer": name, **direction_summary(min(r, 1.0), b - a, n_used, grad_norms[:, li])})
+    return rows
