@@ -1,0 +1,629 @@
+"""Numba kernels of the alpha-stable law (private).
+
+Density and distribution function come from Nolan's (1997) integral
+representation, written in a variable ``s`` in which the integrand is a smooth
+bump: with ``theta`` on ``(-theta0, pi/2)`` of length ``L`` we set
+``d1 = theta + theta0 = L / (1 + exp(-2 s))`` and ``d2 = pi/2 - theta =
+L / (1 + exp(2 s))``.  Both distances to the endpoints are then computed
+without cancellation, the endpoint singularities become exponential decays, and
+near the endpoints ``log g`` is linear in ``s`` so that ``g exp(-g)`` has a
+Gumbel shape.  The integral is split where ``g = 1`` (found by regula falsi)
+and each part is integrated by adaptive Gauss-Kronrod (7-15).
+
+Far tails use the convergent (alpha < 1) or asymptotic (alpha > 1) series in
+``y**-alpha`` (Zolotarev 1986, Nolan 2020 sec. 3.5); the point from which a
+side uses the series is found per call by comparing series and integral.
+
+All kernels work on the standardised S0 variable ``z = (x - loc) / scale``.
+A *plan* is a float64 vector of constants for one ``(alpha, beta)`` (layout
+below), built once per call by :func:`make_plan`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import jit, prange
+
+PI = math.pi
+HALF_PI = 0.5 * math.pi
+S_MAX = 22.0  # |s| range: endpoints of theta closer than L*exp(-44) are dropped
+RTOL = 1e-11  # on |Kronrod - Gauss| (a pessimistic bound of the Kronrod error)
+MAX_INTERVALS = 96
+KMAX = 40  # terms of the tail series
+DALPHA = 1e-5  # |alpha - 1| below which S0 is interpolated linearly in alpha
+
+# panel edges around the split point, in units of the peak width
+_GRADE = np.array([1.0, 4.0, 16.0, 64.0])
+
+# Gauss-Kronrod 7-15 (abscissae and weights, QUADPACK qk15).
+_XGK = np.array([
+    0.991455371120812639206854697526329,
+    0.949107912342758524526189684047851,
+    0.864864423359769072789712788640926,
+    0.741531185599394439863864773280788,
+    0.586087235467691130294144845693013,
+    0.405845151377397166906606412076961,
+    0.207784955007898467600689403773245,
+    0.000000000000000000000000000000000,
+])
+_WGK = np.array([
+    0.022935322010529224963732008058970,
+    0.063092092629978553290700663189204,
+    0.104790010322250183839876322541518,
+    0.140653259715525918745189590510238,
+    0.169004726639267902826583426598550,
+    0.190350578064785409913256402421014,
+    0.204432940075298892414161999234649,
+    0.209482141084727828012999174891714,
+])
+_WG = np.array([
+    0.129484966168869693270611432679082,
+    0.279705391489276667901467771423780,
+    0.381830050505118944950369775488975,
+    0.417959183673469387755102040816327,
+])
+
+# ---------------------------------------------------------------- plan layout
+# general part
+P_ALPHA, P_BETA, P_KIND, P_ZETA, P_FZETA, P_CZETA = 0, 1, 2, 3, 4, 5
+KIND_GENERAL, KIND_ALPHA1, KIND_CAUCHY, KIND_GAUSS, KIND_LEVY = 0.0, 1.0, 2.0, 3.0, 4.0
+HEAD = 8
+# per side (right side uses beta, left side -beta after reflecting y -> -y)
+S_B, S_L, S_E0, S_M0, S_A, S_B0, S_SGN, S_YC, S_KT = range(9)
+S_COEF = 9  # KMAX pdf coefficients, then KMAX tail coefficients
+SIDE = S_COEF + 2 * KMAX
+PLAN_SIZE = HEAD + 2 * SIDE
+
+
+@jit
+def _side_consts(alpha, b, out, o):
+    """Constants of one side (beta = b, y > 0) for alpha != 1."""
+    t = math.tan(HALF_PI * alpha)
+    th0 = math.atan(b * t) / alpha
+    if alpha < 1.0:
+        e0 = math.atan2(t * (1.0 - b), 1.0 + b * t * t) / alpha  # pi/2 - theta0
+        L = math.atan2(t * (1.0 + b), 1.0 - b * t * t) / alpha  # pi/2 + theta0
+        m0 = PI - alpha * L
+    else:
+        e0 = HALF_PI - th0
+        L = HALF_PI + th0
+        tp = math.tan(HALF_PI * (2.0 - alpha))  # = -t > 0
+        m0 = math.atan2(tp * (1.0 + b), 1.0 - b * tp * tp)  # pi - alpha L
+    out[o + S_B] = b
+    out[o + S_L] = L
+    out[o + S_E0] = e0
+    out[o + S_M0] = m0
+    out[o + S_A] = alpha / (alpha - 1.0)
+    out[o + S_B0] = -0.5 * math.log1p(b * b * t * t) / (alpha - 1.0)  # log cos(alpha th0)/(alpha-1)
+    out[o + S_SGN] = 1.0 if alpha < 1.0 else -1.0  # sign of d(log g)/ds
+    # tail series f(y) = sum_k a_k y^(-k alpha - 1), sf(y) = sum_k a_k/(k alpha) y^(-k alpha)
+    lsig = 0.5 * math.log1p(b * b * t * t)  # log(1/cos(alpha theta0))
+    aL = alpha * L
+    for k in range(1, KMAX + 1):
+        sn = math.sin(k * aL)
+        mag = math.exp(math.lgamma(k * alpha + 1.0) - math.lgamma(k + 1.0) + k * lsig) / PI
+        c = mag * sn * (1.0 if k % 2 == 1 else -1.0)
+        out[o + S_COEF + k - 1] = c
+        out[o + S_COEF + KMAX + k - 1] = c / (k * alpha)
+    out[o + S_YC] = math.inf
+    out[o + S_KT] = 0.0
+
+
+@jit
+def _logg(s, ly, p, o, kind):
+    """log g and the Jacobian d theta / d s at s (side at offset o)."""
+    L = p[o + S_L]
+    if s >= 0.0:
+        e = math.exp(-2.0 * s)
+        d1 = L / (1.0 + e)
+        d2 = L * e / (1.0 + e)
+    else:
+        e = math.exp(2.0 * s)
+        d1 = L * e / (1.0 + e)
+        d2 = L / (1.0 + e)
+    jac = 2.0 * d1 * d2 / L
+    if kind == KIND_GENERAL:
+        alpha = p[P_ALPHA]
+        e0 = p[o + S_E0]
+        m0 = p[o + S_M0]
+        A = p[o + S_A]
+        if d1 < d2:
+            cth = math.sin(e0 + d1)
+            cq = math.sin(e0 + (1.0 - alpha) * d1)
+        else:
+            cth = math.sin(d2)
+            cq = math.sin(m0 + (alpha - 1.0) * d2)
+        if alpha * d1 <= HALF_PI:
+            sad = math.sin(alpha * d1)
+        else:
+            sad = math.sin(m0 + alpha * d2)
+        lg = A * (ly + math.log(cth) - math.log(sad)) + p[o + S_B0] + math.log(cq / cth)
+    else:  # alpha = 1, beta = b > 0, ly is y itself
+        b = p[o + S_B]
+        if d1 < d2:
+            cth = math.sin(d1)
+            sth = -math.cos(d1)
+            pb = (1.0 - b) * HALF_PI + b * d1
+        else:
+            cth = math.sin(d2)
+            sth = math.cos(d2)
+            pb = (1.0 + b) * HALF_PI - b * d2
+        lg = -HALF_PI * ly / b + math.log(pb / (HALF_PI * cth)) + pb * sth / (cth * b)
+    return lg, jac
+
+
+@jit
+def _integrands(s, ly, p, o, kind, big_alpha):
+    lg, jac = _logg(s, ly, p, o, kind)
+    if lg > 700.0:
+        return 0.0, (0.0 if big_alpha else jac)
+    g = math.exp(lg)
+    h1 = math.exp(lg - g) * jac
+    if big_alpha:
+        h2 = math.exp(-g) * jac
+    else:
+        h2 = -math.expm1(-g) * jac
+    return h1, h2
+
+
+@jit
+def _gk15(a, b, ly, p, o, kind, big_alpha):
+    c = 0.5 * (a + b)
+    h = 0.5 * (b - a)
+    f1c, f2c = _integrands(c, ly, p, o, kind, big_alpha)
+    k1 = f1c * _WGK[7]
+    k2 = f2c * _WGK[7]
+    g1 = f1c * _WG[3]
+    g2 = f2c * _WG[3]
+    for j in range(7):
+        dx = h * _XGK[j]
+        u1, u2 = _integrands(c - dx, ly, p, o, kind, big_alpha)
+        v1, v2 = _integrands(c + dx, ly, p, o, kind, big_alpha)
+        k1 += _WGK[j] * (u1 + v1)
+        k2 += _WGK[j] * (u2 + v2)
+        if j % 2 == 1:
+            g1 += _WG[j // 2] * (u1 + v1)
+            g2 += _WG[j // 2] * (u2 + v2)
+    return k1 * h, k2 * h, abs(k1 - g1) * h, abs(k2 - g2) * h
+
+
+@jit
+def _split_point(ly, p, o, kind):
+    """s where log g = 0 (clipped to [-S_MAX, S_MAX]); regula falsi (Illinois)."""
+    sgn = 1.0 if kind != KIND_GENERAL else p[o + S_SGN]
+    a = -S_MAX
+    b = S_MAX
+    fa = sgn * _logg(a, ly, p, o, kind)[0]
+    fb = sgn * _logg(b, ly, p, o, kind)[0]
+    if not fa < 0.0:
+        return a
+    if not fb > 0.0:
+        return b
+    side = 0
+    for _ in range(100):
+        c = b - fb * (b - a) / (fb - fa)
+        if not (a < c < b):
+            c = 0.5 * (a + b)
+        fc = sgn * _logg(c, ly, p, o, kind)[0]
+        if abs(fc) < 0.25 or b - a < 1e-9:
+            return c
+        if fc > 0.0:
+            b, fb = c, fc
+            if side == 1:
+                fa *= 0.5
+            side = 1
+        else:
+            a, fa = c, fc
+            if side == -1:
+                fb *= 0.5
+            side = -1
+    return 0.5 * (a + b)
+
+
+@jit
+def _integrate(ly, p, o, kind, big_alpha):
+    """Adaptive GK15 of both integrands over s in [-S_MAX, S_MAX]."""
+    sstar = _split_point(ly, p, o, kind)
+    lo = np.empty(MAX_INTERVALS)
+    hi = np.empty(MAX_INTERVALS)
+    r1 = np.empty(MAX_INTERVALS)
+    r2 = np.empty(MAX_INTERVALS)
+    e1 = np.empty(MAX_INTERVALS)
+    e2 = np.empty(MAX_INTERVALS)
+    n = 0
+    # initial partition: panels graded around the split point on the scale of
+    # the width of the peak, 1 / |d log g / d s|
+    h = 1e-6
+    slope = abs(_logg(sstar + h, ly, p, o, kind)[0] - _logg(sstar - h, ly, p, o, kind)[0]) / (2.0 * h)
+    w = 1.0 / max(slope, 1e-3)
+    edges = np.empty(2 * len(_GRADE) + 3)
+    m = 0
+    edges[m] = -S_MAX
+    m += 1
+    for j in range(len(_GRADE) - 1, -1, -1):
+        e = sstar - w * _GRADE[j]
+        if e > edges[m - 1]:
+            edges[m] = e
+            m += 1
+    if sstar > edges[m - 1]:
+        edges[m] = sstar
+        m += 1
+    for j in range(len(_GRADE)):
+        e = sstar + w * _GRADE[j]
+        if e >= S_MAX:
+            break
+        if e > edges[m - 1]:
+            edges[m] = e
+            m += 1
+    if edges[m - 1] < S_MAX:
+        edges[m] = S_MAX
+        m += 1
+    for j in range(m - 1):
+        lo[n] = edges[j]
+        hi[n] = edges[j + 1]
+        r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, big_alpha)
+        n += 1
+    while True:
+        t1 = 0.0
+        t2 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(n):
+            t1 += r1[j]
+            t2 += r2[j]
+            s1 += e1[j]
+            s2 += e2[j]
+        tol1 = RTOL * abs(t1) + 1e-300
+        tol2 = RTOL * abs(t2) + 1e-300
+        if (s1 <= tol1 and s2 <= tol2) or n >= MAX_INTERVALS:
+            return t1, t2
+        # bisect the interval with the largest scaled error
+        jm = 0
+        em = -1.0
+        for j in range(n):
+            ej = e1[j] / tol1 + e2[j] / tol2
+            if ej > em:
+                em = ej
+                jm = j
+        m = 0.5 * (lo[jm] + hi[jm])
+        lo[n] = m
+        hi[n] = hi[jm]
+        hi[jm] = m
+        r1[jm], r2[jm], e1[jm], e2[jm] = _gk15(lo[jm], hi[jm], ly, p, o, kind, big_alpha)
+        r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, big_alpha)
+        n += 1
+
+
+@jit
+def _series(yy, p, o):
+    """Tail series at yy > 0 on side o: (pdf, tail) with the side's term count."""
+    alpha = p[P_ALPHA]
+    K = int(p[o + S_KT])
+    u = yy ** (-alpha)
+    f = 0.0
+    t = 0.0
+    for k in range(K - 1, -1, -1):
+        f = f * u + p[o + S_COEF + k]
+        t = t * u + p[o + S_COEF + KMAX + k]
+    return f * u / yy, t * u
+
+
+@jit
+def _series_ok(yy, p, o):
+    """Number of terms for which the tail series has converged at yy, or 0.
+
+    Accepted when a term falls below 1e-17 of the sum of magnitudes before
+    the terms start growing, and the cancellation (sum of magnitudes / |sum|)
+    stays below 10.
+    """
+    alpha = p[P_ALPHA]
+    lu = -alpha * math.log(yy)
+    s = 0.0
+    sabs = 0.0
+    prev = math.inf
+    for k in range(1, KMAX + 1):
+        c = p[o + S_COEF + k - 1]
+        if c == 0.0:
+            mag = 0.0
+        else:
+            mag = math.exp(math.log(abs(c)) + k * lu)
+        s += c * math.exp(k * lu)
+        sabs += mag
+        if k > 1 and mag > prev and mag > 1e-300:
+            return 0
+        if k > 2 and mag <= 1e-17 * sabs:
+            if sabs > 10.0 * abs(s) or abs(s) == 0.0:
+                return 0
+            return k
+        if mag > 0.0:
+            prev = mag
+    return 0
+
+
+@jit
+def _side_point(yy, p, o):
+    """(pdf, sf) at S1-standard distance yy > 0 on side o (alpha != 1)."""
+    if p[o + S_L] <= 0.0:  # no mass on this side (alpha < 1, |beta| = 1)
+        return 0.0, 0.0
+    if yy >= p[o + S_YC]:
+        return _series(yy, p, o)
+    alpha = p[P_ALPHA]
+    i1, i2 = _integrate(math.log(yy), p, o, KIND_GENERAL, alpha > 1.0)
+    return alpha / (PI * abs(alpha - 1.0) * yy) * i1, i2 / PI
+
+
+@jit
+def _point(z, p):
+    """(pdf, cdf, sf) at the standardised S0 point z for one plan."""
+    if math.isnan(z):
+        return math.nan, math.nan, math.nan
+    if math.isinf(z):
+        return 0.0, (1.0 if z > 0 else 0.0), (0.0 if z > 0 else 1.0)
+    kind = p[P_KIND]
+    if kind == KIND_CAUCHY:
+        return 1.0 / (PI * (1.0 + z * z)), math.atan2(1.0, -z) / PI, math.atan2(1.0, z) / PI
+    if kind == KIND_GAUSS:  # S0 with alpha = 2 is N(0, 2)
+        return math.exp(-0.25 * z * z) / (2.0 * math.sqrt(PI)), 0.5 * math.erfc(-0.5 * z), 0.5 * math.erfc(0.5 * z)
+    if kind == KIND_LEVY:  # alpha = 1/2, |beta| = 1: S1 standard Levy at y = z - zeta
+        bs = p[P_BETA]
+        y = bs * (z - p[P_ZETA])
+        if y <= 0.0:
+            f, c, s = 0.0, 0.0, 1.0
+        else:
+            r = math.sqrt(0.5 / y)
+            f = math.exp(-0.5 / y) / (math.sqrt(2.0 * PI) * y * math.sqrt(y))
+            c = math.erfc(r)
+            s = math.erf(r)
+        if bs > 0.0:
+            return f, c, s
+        return f, s, c
+    if kind == KIND_ALPHA1:
+        # one side, stored for b = |beta| > 0; the representation holds for all real y
+        pos = p[P_BETA] > 0.0
+        yr = z if pos else -z
+        if yr >= 0.0:
+            f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, False)  # t = pi * sf(yr)
+            cr, sr = 1.0 - t / PI, t / PI
+        else:
+            f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, True)  # t = pi * cdf(yr)
+            cr, sr = t / PI, 1.0 - t / PI
+        f /= 2.0 * p[HEAD + S_B]
+        if pos:
+            return f, cr, sr
+        return f, sr, cr
+    y = z - p[P_ZETA]
+    if abs(y) <= 1e-15 * max(1.0, abs(p[P_ZETA])):
+        c = p[P_CZETA]
+        return p[P_FZETA], c, 1.0 - c
+    if y > 0.0:
+        f, t = _side_point(y, p, HEAD)
+        return f, 1.0 - t, t
+    f, t = _side_point(-y, p, HEAD + SIDE)
+    return f, t, 1.0 - t
+
+
+@jit
+def _tail_cutoff(p, o):
+    """Smallest y (powers of 2 from 1) from which the tail series is used.
+
+    The series must have converged (see _series_ok) and agree with the
+    integral to 1e-10 (relative, pdf and sf) at the cutoff.
+    """
+    if p[o + S_L] <= 0.0 or p[o + S_COEF] == 0.0:
+        return
+    alpha = p[P_ALPHA]
+    y = 1.0
+    for _ in range(200):
+        k = _series_ok(y, p, o)
+        if k > 0:
+            p[o + S_KT] = k
+            fs, ts = _series(y, p, o)
+            i1, i2 = _integrate(math.log(y), p, o, KIND_GENERAL, alpha > 1.0)
+            fi = alpha / (PI * abs(alpha - 1.0) * y) * i1
+            ti = i2 / PI
+            if abs(fs - fi) <= 1e-10 * abs(fi) and abs(ts - ti) <= 1e-10 * abs(ti):
+                p[o + S_YC] = y
+                return
+            p[o + S_KT] = 0.0
+        y *= 2.0
+        if y > 1e300:
+            return
+
+
+@jit
+def make_plan(alpha, beta):
+    """Constants of the standardised S0 law with parameters (alpha, beta)."""
+    p = np.zeros(PLAN_SIZE)
+    p[P_ALPHA] = alpha
+    p[P_BETA] = beta
+    if alpha == 1.0:
+        if beta == 0.0:
+            p[P_KIND] = KIND_CAUCHY
+        else:
+            p[P_KIND] = KIND_ALPHA1
+            p[HEAD + S_B] = abs(beta)
+            p[HEAD + S_L] = PI
+        return p
+    p[P_KIND] = KIND_GENERAL
+    if alpha == 2.0:
+        p[P_KIND] = KIND_GAUSS
+        return p
+    t = math.tan(HALF_PI * alpha)
+    if alpha == 0.5 and abs(beta) == 1.0:
+        p[P_KIND] = KIND_LEVY
+        p[P_ZETA] = -beta * t
+        return p
+    zeta = -beta * t
+    p[P_ZETA] = zeta
+    _side_consts(alpha, beta, p, HEAD)
+    _side_consts(alpha, -beta, p, HEAD + SIDE)
+    e0 = p[HEAD + S_E0]
+    # f(zeta) = Gamma(1 + 1/alpha) cos(theta0) / (pi (1 + zeta^2)^(1/(2 alpha))), cos(theta0) = sin(e0)
+    p[P_FZETA] = math.exp(math.lgamma(1.0 + 1.0 / alpha) - 0.5 * math.log1p(zeta * zeta) / alpha) * math.sin(e0) / PI
+    p[P_CZETA] = e0 / PI
+    _tail_cutoff(p, HEAD)
+    _tail_cutoff(p, HEAD + SIDE)
+    return p
+
+
+@jit
+def _point2(z, p1, p2, w):
+    """_point for plan p1, or (1 - w) p1 + w p2 when w > 0 (linear in alpha next to 1)."""
+    f, c, s = _point(z, p1)
+    if w > 0.0:
+        f2, c2, s2 = _point(z, p2)
+        f = (1.0 - w) * f + w * f2
+        c = (1.0 - w) * c + w * c2
+        s = (1.0 - w) * s + w * s2
+    return f, c, s
+
+
+@jit(parallel=True)
+def eval_many(z, p1, p2, w, out_f, out_c, out_s):
+    """pdf, cdf, sf at standardised points z (flat)."""
+    for i in prange(z.size):
+        f, c, s = _point2(z[i], p1, p2, w)
+        out_f[i] = f
+        out_c[i] = c
+        out_s[i] = s
+
+
+@jit
+def support(p):
+    """(lower, upper) end of the support of the standardised S0 law."""
+    alpha = p[P_ALPHA]
+    beta = p[P_BETA]
+    if alpha < 1.0 and beta == 1.0:
+        return p[P_ZETA], math.inf
+    if alpha < 1.0 and beta == -1.0:
+        return -math.inf, p[P_ZETA]
+    return -math.inf, math.inf
+
+
+@jit
+def _resid(z, upper, qt, p1, p2, w):
+    """cdf(z) - q (or q_upper - sf(z) in the upper half) and the density."""
+    f, c, s = _point2(z, p1, p2, w)
+    return ((qt - s) if upper else (c - qt)), f
+
+
+@jit
+def _ppf_point(q, p1, p2, w, lo_s, hi_s):
+    if math.isnan(q):
+        return math.nan
+    if q <= 0.0:
+        return lo_s
+    if q >= 1.0:
+        return hi_s
+    upper = q > 0.5
+    qt = 1.0 - q if upper else q  # exact for q > 1/2 (Sterbenz)
+    alpha = p1[P_ALPHA] if w == 0.0 else 1.0
+    beta = p1[P_BETA]
+    # start: median-like point, then a tail guess P(tail) ~ c (1 +- beta) z^-alpha
+    ca = math.exp(math.lgamma(alpha)) * math.sin(HALF_PI * alpha) / PI
+    bt = (1.0 + beta) if upper else (1.0 - beta)
+    z0 = 0.0
+    if qt < 0.1 and bt > 0.0 and alpha < 2.0:
+        d = (ca * bt / qt) ** (1.0 / alpha)
+        z0 = d if upper else -d
+    if z0 < lo_s or z0 > hi_s or not math.isfinite(z0):
+        z0 = 0.5 * (max(lo_s, -1.0) + min(hi_s, 1.0))
+
+    r0, f0 = _resid(z0, upper, qt, p1, p2, w)
+    # bracket [a, b] with r(a) < 0 < r(b)
+    step = 1.0 + abs(z0)
+    if r0 < 0.0:
+        a, ra = z0, r0
+        b = z0 + step
+        while True:
+            if b > hi_s:
+                b = hi_s if math.isfinite(hi_s) else b
+            rb, fb = _resid(b, upper, qt, p1, p2, w)
+            if rb >= 0.0 or not math.isfinite(b):
+                break
+            a, ra = b, rb
+            step *= 2.0
+            b = a + step
+    else:
+        b, rb = z0, r0
+        a = z0 - step
+        while True:
+            if a < lo_s:
+                a = lo_s if math.isfinite(lo_s) else a
+            ra, fa = _resid(a, upper, qt, p1, p2, w)
+            if ra <= 0.0 or not math.isfinite(a):
+                break
+            b, rb = a, ra
+            step *= 2.0
+            a = b - step
+    if not math.isfinite(a) or not math.isfinite(b):
+        return a if not math.isfinite(a) else b
+    # safeguarded Newton
+    z = 0.5 * (a + b)
+    for _ in range(200):
+        r, f = _resid(z, upper, qt, p1, p2, w)
+        if r == 0.0:
+            return z
+        if r < 0.0:
+            a = z
+        else:
+            b = z
+        zn = z - r / f if f > 0.0 else 0.5 * (a + b)
+        if not (a < zn < b):
+            zn = 0.5 * (a + b)
+        if abs(zn - z) <= 1e-14 * max(1.0, abs(z)) or b - a <= 4e-16 * max(1.0, abs(z)):
+            return zn
+        z = zn
+    return z
+
+
+@jit(parallel=True)
+def ppf_many(q, p1, p2, w, lo_s, hi_s, out):
+    """Quantiles of the standardised S0 law at probabilities q (flat)."""
+    for i in prange(q.size):
+        out[i] = _ppf_point(q[i], p1, p2, w, lo_s, hi_s)
+
+
+@jit
+def _cms(u, e, alpha, beta):
+    """Chambers-Mallows-Stuck: standardised S0 variate from U(-pi/2, pi/2), Exp(1)."""
+    if alpha == 1.0:
+        # Weron (1996): S1 = S0 for alpha = 1 and unit scale
+        pb = HALF_PI + beta * u
+        return (pb * math.tan(u) - beta * math.log(HALF_PI * e * math.cos(u) / pb)) / HALF_PI
+    t = math.tan(HALF_PI * alpha)
+    zeta = -beta * t
+    th0 = math.atan(beta * t) / alpha
+    au = alpha * (u + th0)
+    x1 = (
+        (1.0 + zeta * zeta) ** (0.5 / alpha)
+        * math.sin(au)
+        / math.cos(u) ** (1.0 / alpha)
+        * (math.cos(u - au) / e) ** ((1.0 - alpha) / alpha)
+    )
+    return x1 + zeta
+
+
+DALPHA_RVS = 1e-7  # |alpha - 1| below which the map is interpolated in alpha
+
+
+@jit(parallel=True)
+def rvs_many(u, e, alpha, beta, out):
+    """Standardised S0 variates from uniforms u on (-pi/2, pi/2) and exponentials e.
+
+    For 0 < |alpha - 1| < DALPHA_RVS the S1 shift zeta is huge and cancels; the
+    (smooth in alpha) map is then interpolated linearly between alpha = 1 and
+    alpha = 1 +- DALPHA_RVS.
+    """
+    d = alpha - 1.0
+    near = d != 0.0 and abs(d) < DALPHA_RVS
+    a2 = 1.0 + math.copysign(DALPHA_RVS, d)
+    wt = abs(d) / DALPHA_RVS
+    for i in prange(u.size):
+        if near:
+            out[i] = (1.0 - wt) * _cms(u[i], e[i], 1.0, beta) + wt * _cms(u[i], e[i], a2, beta)
+        else:
+            out[i] = _cms(u[i], e[i], alpha, beta)
