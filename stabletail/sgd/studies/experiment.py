@@ -81,7 +81,31 @@ def measure(
     list of dict
         Rows with a ``measure`` column and that measure's columns.
     """
-    raise NotImplementedError("harvest adapter pending")
+    from ..gaussianity import GAUSSIANITY_TESTS
+    from ..harvest import MODEL, harvest
+    from ..protocols import PROTOCOLS
+
+    measures = set(params.get("measures", ["alpha"]))
+    res = harvest(
+        model, loss_fn, (x, y), batch_size,
+        protocols=tuple(params.get("protocols") or PROTOCOLS) if "alpha" in measures else (),
+        gaussianity_tests=GAUSSIANITY_TESTS if "gaussianity" in measures else None,
+        directions="direction" in measures,
+        level=float(params.get("level", 0.95)),
+        random_state=int(seed),
+        progress=False,
+        **dict(params.get("harvest_options") or {}),
+    )
+    common = {"harvest_status": res.status, "n_batches": res.n_batches}
+    out: list[dict[str, Any]] = []
+    for measure_name, table in (("alpha", res.table), ("gaussianity", res.gaussianity), ("direction", res.directions)):
+        if measure_name not in measures:
+            continue
+        for row in table:
+            r = {k: v for k, v in row.items() if k not in ("batch_size", "n_batches", "status")}
+            r["layer"] = "model" if row["layer"] == MODEL else row["layer"]
+            out.append({"measure": measure_name, **r, "status": row.get("status", res.status), **common})
+    return out
 
 
 def run_cell(params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None) -> list[dict[str, Any]]:

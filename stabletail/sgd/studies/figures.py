@@ -79,7 +79,11 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
                 ax.set_xlabel(spec.x)
             if j == 0:
                 ax.set_ylabel(spec.ylabel or spec.y)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    legend: dict[str, Any] = {}
+    for ax in axes.flat:
+        for hd, lb in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(lb, hd)
+    labels, handles = list(legend), list(legend.values())
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
     fig.suptitle(title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)",
