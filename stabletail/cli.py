@@ -23,7 +23,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["main", "read_column"]
+__all__ = ["main", "read_column", "TAIL_METHODS"]
+
+#: Estimators of :mod:`stabletail.estimators` offered by ``stabletail tail``.
+TAIL_METHODS = ("mohammadi", "log_moment", "hill", "pickands", "moments")
 
 
 def read_column(path: str, column: int = 0) -> np.ndarray:
@@ -97,17 +100,23 @@ def _result_dict(res: Any, fields: Sequence[str], level: float) -> dict[str, Any
 def _cmd_tail(args: argparse.Namespace) -> int:
     from . import estimators
 
-    public = [n for n in getattr(estimators, "__all__", []) if callable(getattr(estimators, n, None))]
+    public = [n for n in TAIL_METHODS if callable(getattr(estimators, n, None))]
     if args.method not in public:
-        raise ValueError(f"--method must be one of the estimators {', '.join(public) or '(none available)'}; "
+        raise ValueError(f"--method must be one of {', '.join(public) or '(no estimator available)'}; "
                          f"got {args.method!r}")
     x = read_column(args.file, args.column)
     res = getattr(estimators, args.method)(x, **_parse_sets(args.param))
     if args.json:
         print(json.dumps(_result_dict(res, ("method", "alpha", "stderr", "n", "params"), args.level)))
     else:
-        print(res.summary())
+        _print_summary(res, args.level)
     return 0
+
+
+def _print_summary(res: Any, level: float) -> None:
+    print(res.summary())
+    if level != 0.95:  # summary() reports 95 % intervals
+        print(f"confidence interval at level {level:g}: {json.dumps(_jsonable(res.ci(level)))}")
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -120,7 +129,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         d["n"] = int(x.size)
         print(json.dumps(d))
     else:
-        print(res.summary())
+        _print_summary(res, args.level)
     return 0
 
 
@@ -198,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--level", type=float, default=0.95, help="confidence level of the interval (default 0.95)")
         c.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
         if name == "tail":
-            c.add_argument("--method", default="mohammadi", help="estimator in stabletail.estimators (default mohammadi)")
+            c.add_argument("--method", default="mohammadi", help=f"estimator: {', '.join(TAIL_METHODS)} (default mohammadi)")
             c.add_argument("--param", action="append", metavar="KEY=VALUE", help="estimator option (JSON value); repeatable")
             c.set_defaults(func=_cmd_tail)
         else:
