@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -26,11 +27,21 @@ def _select(rows: Sequence[Mapping[str, Any]], where: Mapping[str, Any]) -> list
     return out
 
 
+_ORDER = {
+    "protocol": ("pooled", "standardized", "per_coordinate", "norm"),
+    "split": ("train", "test"),
+    "zeros": ("included", "excluded"),
+    "test": ("shapiro", "anderson", "jarque_bera"),
+}
+
+
 def _levels(rows: Sequence[Mapping[str, Any]], col: str | None) -> list[Any]:
     if col is None:
         return [None]
     vals = {r.get(col) for r in rows}
-    return sorted(vals, key=lambda v: (v is None, v if not isinstance(v, str) else 0, str(v)))
+    order = _ORDER.get(col, ())
+    return sorted(vals, key=lambda v: (v is None, order.index(v) if v in order else len(order),
+                                       v if not isinstance(v, str) else 0, str(v)))
 
 
 def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Path, title: str = "") -> Path | None:
@@ -105,8 +116,15 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
 def draw(study: Study, summary: Sequence[Mapping[str, Any]], directory: Path) -> list[Path]:
     """Draw every figure of ``study`` into ``directory``; returns the paths written."""
     out = []
+    datasets = sorted({str(r.get("dataset")) for r in summary})
     for spec in study.figures:
-        p = draw_figure(spec, summary, Path(directory) / spec.file, title=study.name)
-        if p is not None:
-            out.append(p)
+        if len(datasets) > 1 and "dataset" not in (spec.hue, spec.col, spec.row):
+            parts = [(f"{Path(spec.file).stem}_{d}.png", {**spec.where, "dataset": d}, f"{study.name}, {d}")
+                     for d in datasets]  # one figure per data set
+        else:
+            parts = [(spec.file, spec.where, study.name)]
+        for file, where, title in parts:
+            p = draw_figure(replace(spec, where=where), summary, Path(directory) / file, title=title)
+            if p is not None:
+                out.append(p)
     return out
