@@ -15,6 +15,7 @@ from __future__ import annotations
 from .direction import bessel_ratio, direction_summary, vmf_kappa
 from .gaussianity import GAUSSIANITY_TESTS, gaussianity, normality_pvalues
 from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
+from .monitor import LOG_COLUMNS, TailIndexMonitor
 from .protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "HarvestResult",
     "MODEL",
     "TABLE_COLUMNS",
+    "TailIndexMonitor",
+    "LOG_COLUMNS",
     "PROTOCOLS",
     "PER_COORDINATE_ESTIMATORS",
     "GAUSSIANITY_TESTS",

@@ -8,9 +8,9 @@ float64 whatever the gradient dtype.
 Two accumulators:
 
 - :class:`PrePass` -- the statistics that need no full gradient: sums of the
-  gradients shifted by the first row (mean and variance per coordinate),
-  running min/max per coordinate (a coordinate whose gradient is identical in
-  every minibatch has exactly zero noise), and per-layer row norms.
+  gradients shifted by the first row (mean and variance per coordinate), the
+  running maximum of ``|g_k - g_1|`` per coordinate (zero exactly when the
+  gradient is identical in every minibatch: zero noise), per-layer row norms.
 - :class:`MainPass` -- everything that needs the noise ``e_k = g_k - g_full``:
   block sums over the minibatch-major flattening (with a carry across chunks),
   per-coordinate sums of ``log(|e| + eps)`` and its square, row-block sums,
@@ -71,7 +71,7 @@ class FlatBlocks:
 
     def _add(self, y: torch.Tensor) -> None:
         ly = torch.log(y.abs() + self.eps)
-        self.sums += torch.stack((ly.sum(), ly.square().sum()))
+        self.sums += torch.stack((ly.sum(dtype=F64), ly.square().sum(dtype=F64)))
         self.n += y.numel()
 
     def update(self, flat: torch.Tensor) -> None:
@@ -89,8 +89,8 @@ class FlatBlocks:
                 self._add(self._carry.reshape(1))
                 self._carry, self._carry_n = None, 0
         m = (length - start) // b
-        if m:
-            self._add(flat[start : start + m * b].view(m, b).sum(1, dtype=F64))
+        if m:  # sums within a block in the rows' dtype, logs accumulated in float64
+            self._add(flat[start : start + m * b].view(m, b).sum(1))
         rest = start + m * b
         if rest < length:
             self._carry = flat[rest:].sum(dtype=F64)
@@ -114,23 +114,25 @@ class PrePass:
         self.first: torch.Tensor | None = None
         self.s1 = torch.zeros(d, dtype=F64, device=device)
         self.s2 = torch.zeros(d, dtype=F64, device=device)
-        self.vmin = torch.full((d,), math.inf, dtype=dtype, device=device)
-        self.vmax = torch.full((d,), -math.inf, dtype=dtype, device=device)
+        self.amax = torch.zeros(d, dtype=dtype, device=device)
         n_layers = len(offsets) - 1
         self.sq_norms = torch.zeros(k, n_layers, dtype=F64, device=device)
+        self._work: torch.Tensor | None = None
 
     def update(self, g: torch.Tensor, k0: int) -> None:
+        r = g.shape[0]
         if self.first is None:
             self.first = g[0].clone()
-        dev = g - self.first
-        self.s1 += dev.sum(0, dtype=F64)
-        self.s2 += dev.square().sum(0, dtype=F64)
-        lo, hi = torch.aminmax(g, dim=0)
-        torch.minimum(self.vmin, lo, out=self.vmin)
-        torch.maximum(self.vmax, hi, out=self.vmax)
-        r = g.shape[0]
+        if self._work is None or self._work.shape[0] < r:
+            self._work = torch.empty_like(g)
+        w = self._work[:r]
+        torch.mul(g, g, out=w)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            self.sq_norms[k0 : k0 + r, i] = torch.linalg.vector_norm(g[:, a:b], dim=1, dtype=F64).square()
+            self.sq_norms[k0 : k0 + r, i] = w[:, a:b].sum(1)
+        dev = torch.sub(g, self.first, out=w)
+        self.s1 += dev.sum(0)
+        torch.maximum(self.amax, dev.abs().amax(0), out=self.amax)
+        self.s2 += dev.square_().sum(0)
 
     def mean(self) -> torch.Tensor:
         """Mean gradient over the rows (float64)."""
@@ -145,7 +147,7 @@ class PrePass:
 
     def zero_mask(self) -> torch.Tensor:
         """True where the gradient is identical in every row (zero noise)."""
-        return self.vmin == self.vmax
+        return self.amax == 0
 
 
 class MainPass:
@@ -225,6 +227,8 @@ class MainPass:
         if "directions" in want:
             self.unit_sums = torch.zeros(d, dtype=F64, device=device)  # per-layer units
             self.unit_sum_model = torch.zeros(d, dtype=F64, device=device)
+        self._e: torch.Tensor | None = None
+        self._w: torch.Tensor | None = None
         self.gauss_index = gauss_index
         if gauss_index is not None:
             self.gauss = torch.zeros(k, gauss_index.numel(), dtype=g_full.dtype, device=device)
@@ -234,44 +238,50 @@ class MainPass:
 
     def update(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
-        e = g - self.g_full
+        if self._e is None or self._e.shape[0] < r:
+            self._e, self._w = torch.empty_like(g), torch.empty_like(g)
+        e = torch.sub(g, self.g_full, out=self._e[:r])
+        w = self._w[:r]
         want = self.want
         for proto in ("pooled", "standardized"):
             if proto not in want:
                 continue
-            base = e if proto == "pooled" else e * self.inv_sd
+            base = e if proto == "pooled" else torch.mul(e, self.inv_sd, out=w)
             for name, offs in self.variants:
                 mat = base
                 if name == "excluded":
                     mat = base.index_select(1, self.nz_index)
                 for stream, (a, b) in zip(self.flat[(proto, name)], self._layer_ranges(offs)):
                     stream.update(_flat(mat, a, b))
-        la = torch.log(e.abs().add_(self.eps))
-        self.px += la.sum(0, dtype=F64)
-        self.px2 += la.square().sum(0, dtype=F64)
+        sq = torch.mul(e, e, out=w)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            self.row_sq_norms[k0 : k0 + r, i] = torch.linalg.vector_norm(e[:, a:b], dim=1, dtype=F64).square()
+            self.row_sq_norms[k0 : k0 + r, i] = sq[:, a:b].sum(1)
         if self.need_rows:
-            self._update_row_blocks(e, la, k0)
+            self._update_row_blocks(e, k0)
         if "directions" in want:
-            w = self.inv_norms[k0 : k0 + r].to(g.dtype)
+            wt = self.inv_norms[k0 : k0 + r].to(g.dtype)
             for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-                self.unit_sums[a:b] += (w[:, i] @ g[:, a:b]).to(F64)
-            self.unit_sum_model += (w[:, -1] @ g).to(F64)
+                self.unit_sums[a:b] += wt[:, i] @ g[:, a:b]
+            self.unit_sum_model += wt[:, -1] @ g
         if self.gauss_index is not None:
             self.gauss[k0 : k0 + r] = e.index_select(1, self.gauss_index)
+        la = torch.abs(e, out=w).add_(self.eps).log_()
+        self.px += la.sum(0)
+        if self.need_rows and self.pxr is not self.px:
+            valid = min(r, self.rows_used - k0)
+            if valid > 0:
+                self.pxr += la[:valid].sum(0)
+        self.px2 += la.square_().sum(0)
 
-    def _update_row_blocks(self, e: torch.Tensor, la: torch.Tensor, k0: int) -> None:
+    def _update_row_blocks(self, e: torch.Tensor, k0: int) -> None:
         r = e.shape[0]
         valid = min(r, self.rows_used - k0)
         if valid <= 0:
             return
-        if self.pxr is not self.px:
-            self.pxr += la[:valid].sum(0, dtype=F64)
         i = 0
         while i < valid:
             take = min(self.k1 - self._block_fill, valid - i)
-            self.block_vec += e[i : i + take].sum(0, dtype=F64)
+            self.block_vec += e[i : i + take].sum(0)
             self._block_fill += take
             i += take
             if self._block_fill == self.k1:

@@ -18,12 +18,10 @@ the noise statistics), with memory a few ``d``-sized buffers.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -34,6 +32,7 @@ import torch
 from .._typing import SeedLike
 from .._validation import check_choice, check_int, check_level, check_random_state, check_scalar
 from . import _torchstats as ts
+from ._io import atomic_write_text, csv_text
 from .direction import direction_summary
 from .gaussianity import GAUSSIANITY_TESTS, gaussianity
 from .protocols import (
@@ -74,41 +73,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 
 _CHUNK_BYTES = 1 << 22  # rows processed together by the device statistics
-
-
-def _atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str], header: bool = True) -> str:
-    buf = _StringBuffer()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-class _StringBuffer:
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-
-    def write(self, s: str) -> int:
-        self._parts.append(s)
-        return len(s)
-
-    def getvalue(self) -> str:
-        return "".join(self._parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,7 +181,7 @@ class HarvestResult:
         check_choice("which", which, ("table", "gaussianity", "directions", "layers"))
         rows = list(getattr(self, which))
         columns = TABLE_COLUMNS if which == "table" else (list(rows[0]) if rows else [])
-        _atomic_write_text(path, _csv_text(rows, columns))
+        atomic_write_text(path, csv_text(rows, columns))
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the tables and scalar fields as one JSON document, atomically."""
@@ -235,7 +199,7 @@ class HarvestResult:
             "directions": list(self.directions),
             "layers": list(self.layers),
         }
-        _atomic_write_text(path, json.dumps(doc, indent=1, default=_json_default, allow_nan=True))
+        atomic_write_text(path, json.dumps(doc, indent=1, default=_json_default, allow_nan=True))
 
 
 def _json_default(o: Any) -> Any:
@@ -500,8 +464,10 @@ def harvest(
             with torch.enable_grad():
 
                 def grad_into(x: Any, y: Any, row: torch.Tensor, i: int | None) -> torch.Tensor:
-                    if i is not None:
-                        torch.manual_seed(seed_base + i)
+                    if i is not None and not eval_mode:  # same dropout draws in both passes
+                        torch.default_generator.manual_seed(seed_base + i)
+                        if device.type != "cpu":
+                            getattr(torch, device.type).manual_seed(seed_base + i)
                     x, y = _to(x, device, dtype), _to(y, device, dtype)
                     loss = loss_fn(model(x), y)
                     grads = torch.autograd.grad(loss, params, allow_unused=True)
@@ -720,23 +686,27 @@ def _build_table(
     rows = []
     n_layers = len(ranges) - 1
     for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
-        n_zero = int(zero[a:b].sum())
-        for proto in protocols:
-            for zeros in ("included", "excluded"):
-                sel = slice(a, b)
-                keep_mask = nz[sel] if zeros == "excluded" else np.ones(b - a, dtype=bool)
-                n_coord = int(keep_mask.sum())
+        sel = slice(a, b)
+        n_zero = int(zero[sel].sum())
+        lx_all, lx2_all, c_all = px[sel], px2[sel], log_sd[sel]
+        nz_sel = nz[sel]
+        for zeros in ("included", "excluded"):
+            drop = zeros == "excluded" and n_zero > 0
+            lx = lx_all[nz_sel] if drop else lx_all
+            lx2 = lx2_all[nz_sel] if drop else lx2_all
+            c = c_all[nz_sel] if drop else c_all
+            n_coord = lx.size
+            for proto in protocols:
                 out = dict.fromkeys(TABLE_COLUMNS, math.nan)
                 out.update(common)
                 out.update(layer=name, protocol=proto, zeros=zeros, estimator="mohammadi",
                            n_coordinates=n_coord, n_zero=n_zero, status=status)
+                est = None
                 if proto in ("pooled", "standardized"):
                     variant = "excluded" if (zeros == "excluded" and main.nz_index is not None) else "included"
                     stream = main.flat[(proto, variant)][li]
-                    lx, lx2 = px[sel][keep_mask], px2[sel][keep_mask]
-                    if proto == "standardized":
-                        c = log_sd[sel][keep_mask]
-                        sx, sx2 = lx.sum() - k * c.sum(), (lx2 - 2 * c * lx + k * c * c).sum()
+                    if proto == "standardized":  # c is 0 on zero-noise coordinates
+                        sx, sx2 = lx.sum() - k * c.sum(), (lx2 - 2.0 * c * lx + k * c * c).sum()
                     else:
                         sx, sx2 = lx.sum(), lx2.sum()
                     sy, sy2 = (float(v) for v in stream.sums.cpu().numpy())
@@ -744,28 +714,32 @@ def _build_table(
                                                   stream.block, level)
                     out.update(n=k * n_coord, block_size=stream.block)
                 elif proto == "per_coordinate":
-                    pick = keep_mask if subset is None else keep_mask & subset[sel]
-                    summary = summarize_per_coordinate(pc_alpha[sel][pick], level)
-                    out.update(summary)
-                    out.update(estimator=estimator, n=int(np.isfinite(pc_alpha[sel][pick]).sum()),
+                    vals = pc_alpha[sel]
+                    pick = nz_sel if drop else None
+                    if subset is not None:
+                        pick = subset[sel] if pick is None else pick & subset[sel]
+                    if pick is not None:
+                        vals = vals[pick]
+                    out.update(summarize_per_coordinate(vals, level))
+                    out.update(estimator=estimator, n=int(np.isfinite(vals).sum()),
                                block_size=main.k1 if estimator == "mohammadi" else 0)
-                    est = None
-                else:  # norm
+                else:  # norm: dropping zero-noise coordinates changes no norm
                     col = li if li < n_layers else n_layers
+                    est = (math.nan,) * 4
                     if main.need_rows:
-                        lx = np.log(noise_norms[: main.rows_used, col] + eps)
-                        ly = np.log(block_norms[:, col] + eps)
-                        est = mohammadi_from_log_sums(float(lx.sum()), float((lx * lx).sum()), lx.size,
-                                                      float(ly.sum()), float((ly * ly).sum()), ly.size,
+                        lxn = np.log(noise_norms[: main.rows_used, col] + eps)
+                        lyn = np.log(block_norms[:, col] + eps)
+                        est = mohammadi_from_log_sums(float(lxn.sum()), float((lxn * lxn).sum()), lxn.size,
+                                                      float(lyn.sum()), float((lyn * lyn).sum()), lyn.size,
                                                       main.k1, level)
-                    else:
-                        est = (math.nan,) * 4
                     out.update(n=main.rows_used, block_size=main.k1)
                 if est is not None:
                     out.update(alpha=est[0], stderr=est[1], ci_low=est[2], ci_high=est[3])
                 if status == "ok" and not math.isfinite(out["alpha"]):
                     out["status"] = "undefined"
                 rows.append(out)
+    order = {p: i for i, p in enumerate(protocols)}
+    rows.sort(key=lambda r: (layer_names.index(r["layer"]), order[r["protocol"]], r["zeros"] != "included"))
     return rows, pc_alpha, noise_norms
 
 

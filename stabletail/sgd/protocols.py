@@ -160,13 +160,12 @@ def summarize_per_coordinate(alphas: np.ndarray, level: float) -> dict[str, floa
     out = {q: math.nan for q in ("alpha", "stderr", "ci_low", "ci_high", "q05", "q25", "q75", "q95")}
     if m == 0:
         return out
-    out["alpha"] = float(np.median(a))
-    for name, q in (("q05", 0.05), ("q25", 0.25), ("q75", 0.75), ("q95", 0.95)):
-        out[name] = float(np.quantile(a, q))
+    qs = np.quantile(a, [0.5, 0.05, 0.25, 0.75, 0.95])
+    out["alpha"] = float(qs[0])
+    out.update(q05=float(qs[1]), q25=float(qs[2]), q75=float(qs[3]), q95=float(qs[4]))
     # the number of coordinates below the population median is Binomial(m, 1/2)
     tail = (1.0 - level) / 2.0
-    lo_i = int(stats.binom.ppf(tail, m, 0.5))
-    hi_i = int(stats.binom.isf(tail, m, 0.5))
+    lo_i, hi_i = (int(v) for v in stats.binom.ppf([tail, 1.0 - tail], m, 0.5))
     lo_i = min(max(lo_i - 1, 0), m - 1)
     hi_i = min(max(hi_i, 0), m - 1)
     out["ci_low"], out["ci_high"] = float(a[lo_i]), float(a[hi_i])
