@@ -1,0 +1,132 @@
+"""Ray engine for study grids: every cell a Ray task, results back as they finish.
+
+:func:`ray_engine` has the shape of the serial engine, ``engine(cells, device,
+data_dir) -> Iterator[CellResult]``, so :func:`~stabletail.sgd.studies.run_study`
+(the driver) writes each result atomically, counts it on the progress bar and
+resumes finished cells exactly as with the serial engine. Ray is an optional
+dependency (``pip install "stabletail[ray]"``) imported only when this engine
+runs.
+
+What runs where: the driver (the process calling ``run_study``) builds the
+grid, submits one task per cell and writes every file; each task runs
+:func:`~stabletail.sgd.studies.execute_cell` in a Ray worker process on any
+node of the cluster, on one CPU, plus one GPU when the cells run on CUDA, and
+returns plain data (a :class:`~stabletail.sgd.studies.CellResult`). Workers
+never touch the output directory, so the output is the same whichever engine
+produced it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+from ..._validation import check_int, check_scalar
+from .runner import Cell, CellResult, execute_cell
+
+__all__ = ["ray_engine"]
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "the Ray engine needs Ray: pip install 'stabletail[ray]' (or pip install ray)"
+        ) from exc
+    return ray
+
+
+def ray_engine(
+    cells: Sequence[Cell],
+    device: str,
+    data_dir: str | None,
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    num_gpus: float | None = None,
+    max_retries: int = 3,
+    execute: Callable[[Cell, str, str | None], CellResult] = execute_cell,
+) -> Iterator[CellResult]:
+    """Run study cells as Ray tasks and yield their results as they finish.
+
+    Parameters
+    ----------
+    cells : sequence of Cell
+        The cells to run (each becomes one task).
+    device : str
+        torch device of every cell, as resolved by the driver (``"cpu"``,
+        ``"cuda"``); on a GPU task Ray sets ``CUDA_VISIBLE_DEVICES`` so that
+        ``"cuda"`` is the GPU assigned to it.
+    data_dir : str or None
+        Data directory, as seen from the workers (on a cluster: a path that
+        exists on every node, or None for the default cache with
+        ``STABLETAIL_DATA`` set on the nodes).
+    address : str, optional
+        Address of a running Ray cluster (``"auto"``, ``"ray://host:10001"``,
+        ``"host:6379"``). None starts a local Ray instance for this call (and
+        stops it afterwards). When Ray is already initialised in this process
+        that instance is used as it is, and left running.
+    num_cpus : int, optional
+        CPUs of the local instance, i.e. the number of cells run at once on this
+        machine (default: every core). Ignored with ``address``.
+    num_gpus : float, optional
+        GPUs reserved per task; default 1 when ``device`` is CUDA, else 0 (the
+        tasks then use CPUs only).
+    max_retries : int
+        Times a task is re-run after its worker process died (killed, out of
+        memory, node lost). A cell whose worker dies ``max_retries + 1`` times
+        is yielded with ``status="failed"`` and Ray's error, and the other
+        cells go on. Errors raised inside a study are not retried here:
+        ``execute`` records them as a failed cell (re-running the study retries
+        failed cells).
+    execute : callable
+        ``execute(cell, device, data_dir) -> CellResult`` run in the worker
+        (default :func:`~stabletail.sgd.studies.execute_cell`); it must be
+        picklable by Ray (cloudpickle).
+
+    Yields
+    ------
+    CellResult
+        One per cell, in order of completion.
+
+    Examples
+    --------
+    >>> from functools import partial
+    >>> from stabletail.sgd.studies import run_study
+    >>> from stabletail.sgd.studies._ray import ray_engine
+    >>> run_study("protocols", "out/protocols",                          # doctest: +SKIP
+    ...           engine=partial(ray_engine, num_cpus=2))
+    """
+    max_retries = check_int("max_retries", max_retries, 0)
+    if num_cpus is not None:
+        num_cpus = check_int("num_cpus", num_cpus, 1)
+    gpus = float(str(device).startswith("cuda")) if num_gpus is None else check_scalar("num_gpus", num_gpus, 0.0)
+    cells = list(cells)
+    if not cells:
+        return
+    ray = _import_ray()
+    started = False
+    if not ray.is_initialized():
+        if address is None:
+            ray.init(num_cpus=num_cpus, include_dashboard=False)
+        else:
+            ray.init(address=address)
+        started = True
+    task = ray.remote(execute).options(num_cpus=1, num_gpus=gpus, max_retries=max_retries, retry_exceptions=False)
+    pending: dict[Any, Cell] = {}
+    try:
+        pending = {task.remote(cell, device, data_dir): cell for cell in cells}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                cell = pending.pop(ref)
+                try:
+                    res = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the worker kept dying, or `execute` itself raised
+                    res = CellResult(cell, "failed", [], 0.0, f"{type(exc).__name__}: {exc}", device)
+                yield res
+    finally:
+        for ref in pending:  # interrupted: drop the work still queued or running
+            ray.cancel(ref, force=True)
+        if started:
+            ray.shutdown()
