@@ -1,1 +1,43 @@
-"""placeholder"""
+"""Tail-index estimators.
+
+Every estimator returns a :class:`TailIndex` (``alpha``, ``stderr``,
+``ci(level)``, ``n``, ``method``, ``params``, ``summary()``).
+
+- :func:`mohammadi` -- block-sum estimator for stable data (Mohammadi et al. 2015),
+  univariate or multivariate (norms); :class:`MohammadiAccumulator` streams it.
+- :func:`log_moment` -- ``1/alpha^2 = 6 Var(log|X|)/pi^2 - 1/2`` for symmetric
+  stable data; :class:`LogMomentAccumulator` streams it.
+- :func:`hill` (with the double-bootstrap choice of k), :func:`hill_plot`,
+  :func:`pickands`, :func:`moments` -- order-statistics estimators for
+  power (Pareto-type) tails.
+
+Formulas, standard errors and Monte-Carlo accuracy tables: ``docs/estimators.md``.
+"""
+
+from __future__ import annotations
+
+from ._extremes import HillPlot, hill, hill_plot, moments, pickands
+from ._logs import (
+    DEFAULT_BLOCK_SIZE,
+    LogMomentAccumulator,
+    MohammadiAccumulator,
+    log_moment,
+    mohammadi,
+    sqrt_block_size,
+)
+from ._result import TailIndex
+
+__all__ = [
+    "TailIndex",
+    "mohammadi",
+    "MohammadiAccumulator",
+    "log_moment",
+    "LogMomentAccumulator",
+    "hill",
+    "hill_plot",
+    "HillPlot",
+    "pickands",
+    "moments",
+    "sqrt_block_size",
+    "DEFAULT_BLOCK_SIZE",
+]

@@ -1,0 +1,288 @@
+"""Numba kernels of :mod:`stabletail.estimators` (private).
+
+Two ideas make the one-pass estimators fast:
+
+* ``_log_bits`` computes ``log|v|`` from the IEEE-754 bit pattern of ``v``
+  (exponent times ``log 2`` plus a short series for the mantissa), with no
+  call to ``libm``: the loop vectorises, which a loop calling ``math.log``
+  does not. It is accurate to a few units in the last place of a float64
+  (tested against :func:`numpy.log`). Zeros, subnormals, infinities and NaNs
+  are *not* handled: every kernel counts them (``special``) and the caller
+  falls back to the exact numpy path when the count is non-zero.
+* Parallel loops run over a fixed partition of the data into chunks (never
+  over "one chunk per thread"), and partial sums are combined in chunk order,
+  so results do not depend on the number of threads.
+
+The Hill double bootstrap draws its resamples with a counter-based generator
+(SplitMix64 of ``seed + resample index``), so resample ``r`` is the same
+whichever thread runs it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import jit, prange
+
+# Floating-point reassociation lets LLVM vectorise the reductions; no
+# assumption about NaN/inf is made (those are counted and handled outside).
+_FM = {"reassoc", "contract", "arcp", "nsz"}
+
+_LN2 = math.log(2.0)
+_SQRT2 = math.sqrt(2.0)
+
+# Bit layout of float32 / float64: (shift to exponent, exponent mask, bias,
+# mantissa mask, 2**-mantissa_bits).
+LAYOUT32 = (23, 0xFF, 127, (1 << 23) - 1, 2.0**-23)
+LAYOUT64 = (52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52)
+
+
+def layout(dtype: np.dtype) -> tuple:
+    """Bit layout and unsigned view dtype for a float32/float64 array."""
+    if dtype == np.float32:
+        return LAYOUT32, np.int32
+    return LAYOUT64, np.int64
+
+
+@jit(inline="always")
+def _log_bits(b, shift, emask, bias, mmask, scale):
+    """``log|v|`` for a normal, finite float whose bits are ``b``.
+
+    ``v = 2**e * f`` with ``f`` in [1, 2); ``f`` is moved to [sqrt(1/2),
+    sqrt(2)) and ``log f = 2 atanh(s)``, ``s = (f - 1)/(f + 1)``, |s| <= 0.172,
+    summed to ``s**21`` (truncation error below 1e-17).
+    """
+    bb = np.int64(b)
+    e = np.float64(((bb >> shift) & emask) - bias)
+    f = 1.0 + np.float64(bb & mmask) * scale
+    big = f > _SQRT2
+    f = 0.5 * f if big else f
+    e = e + 1.0 if big else e
+    s = (f - 1.0) / (f + 1.0)
+    z = s * s
+    p = 1.0 / 21.0
+    p = p * z + 1.0 / 19.0
+    p = p * z + 1.0 / 17.0
+    p = p * z + 1.0 / 15.0
+    p = p * z + 1.0 / 13.0
+    p = p * z + 1.0 / 11.0
+    p = p * z + 1.0 / 9.0
+    p = p * z + 1.0 / 7.0
+    p = p * z + 1.0 / 5.0
+    p = p * z + 1.0 / 3.0
+    p = p * z + 1.0
+    return e * _LN2 + 2.0 * s * p
+
+
+@jit(inline="always")
+def _is_special(b, shift, emask):
+    """1 if the float with bits ``b`` is zero, subnormal, inf or NaN, else 0."""
+    ef = (np.int64(b) >> shift) & emask
+    return np.int64((ef == 0) | (ef == emask))
+
+
+@jit
+def log_abs_bits(bits, shift, emask, bias, mmask, scale):
+    """Elementwise ``log|v|`` from bit patterns (test helper for the series)."""
+    out = np.empty(bits.size)
+    for i in range(bits.size):
+        out[i] = _log_bits(bits[i], shift, emask, bias, mmask, scale)
+    return out
+
+
+@jit(parallel=True, fastmath=_FM)
+def log_power_sums(bits, shift, emask, bias, mmask, scale, center, chunk):
+    """Sums of ``(log|x| - center)**p``, p = 1..4, and the count of specials.
+
+    Returns an array ``(5,)``: the four power sums and the special count.
+    """
+    n = bits.size
+    nch = (n + chunk - 1) // chunk
+    part = np.zeros((nch, 5))
+    for c in prange(nch):
+        lo = c * chunk
+        hi = min(n, lo + chunk)
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        s4 = 0.0
+        sp = 0
+        for i in range(lo, hi):
+            sp += _is_special(bits[i], shift, emask)
+            d = _log_bits(bits[i], shift, emask, bias, mmask, scale) - center
+            d2 = d * d
+            s1 += d
+            s2 += d2
+            s3 += d2 * d
+            s4 += d2 * d2
+        part[c, 0] = s1
+        part[c, 1] = s2
+        part[c, 2] = s3
+        part[c, 3] = s4
+        part[c, 4] = sp
+    out = np.zeros(5)
+    for c in range(nch):
+        for j in range(5):
+            out[j] += part[c, j]
+    return out
+
+
+@jit(parallel=True, fastmath=_FM)
+def block_log_diffs(x, bits, k1, k2, shift, emask, bias, mmask, scale, chunk_blocks):
+    """Mohammadi block statistics over the first ``k1 * k2`` values of ``x``.
+
+    For block ``i``: ``D_i = log|Y_i| - mean_{j in block i} log|x_j|`` with
+    ``Y_i`` the float64 sum of the block. Returns ``(sum D, sum D**2,
+    specials)``; specials counts zero/subnormal/non-finite values among the
+    ``x_j`` and the ``Y_i`` (the caller then takes the exact path).
+    """
+    y_shift, y_emask, y_bias, y_mmask, y_scale = 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52
+    nch = (k2 + chunk_blocks - 1) // chunk_blocks
+    part = np.zeros((nch, 3))
+    inv_k1 = 1.0 / k1
+    for c in prange(nch):
+        b0 = c * chunk_blocks
+        nb = min(k2, b0 + chunk_blocks) - b0
+        e0 = b0 * k1
+        ne = nb * k1
+        # vectorised pass: logs of the chunk's values
+        logs = np.empty(ne)
+        sp = 0
+        for i in range(ne):
+            sp += _is_special(bits[e0 + i], shift, emask)
+            logs[i] = _log_bits(bits[e0 + i], shift, emask, bias, mmask, scale)
+        ysum = np.empty(nb)
+        lsum = np.empty(nb)
+        for j in range(nb):
+            sy = 0.0
+            sl = 0.0
+            for t in range(j * k1, (j + 1) * k1):
+                sy += np.float64(x[e0 + t])
+                sl += logs[t]
+            ysum[j] = abs(sy)
+            lsum[j] = sl
+        ybits = ysum.view(np.int64)
+        sd = 0.0
+        sdd = 0.0
+        for j in range(nb):
+            sp += _is_special(ybits[j], y_shift, y_emask)
+            d = _log_bits(ybits[j], y_shift, y_emask, y_bias, y_mmask, y_scale) - lsum[j] * inv_k1
+            sd += d
+            sdd += d * d
+        part[c, 0] = sd
+        part[c, 1] = sdd
+        part[c, 2] = sp
+    out = np.zeros(3)
+    for c in range(nch):
+        for j in range(3):
+            out[j] += part[c, j]
+    return out
+
+
+# ---------------------------------------------------------------- Hill / DBS
+
+
+@jit(inline="always")
+def _splitmix64(state):
+    """One SplitMix64 step: returns (new state, 64 random bits)."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@jit
+def hill_moments(logs):
+    """Hill's first and second log-moments for every k from one sorted array.
+
+    ``logs`` is log of the data sorted in decreasing order (length n). For
+    k = 1..n-1: ``M1[k-1] = mean_{i<=k} (L_i - L_{k+1})`` and ``M2[k-1] =
+    mean_{i<=k} (L_i - L_{k+1})**2``.
+    """
+    n = logs.size
+    m1 = np.empty(n - 1)
+    m2 = np.empty(n - 1)
+    ref = logs[0]
+    s1 = 0.0
+    s2 = 0.0
+    for t in range(1, n):
+        v = logs[t - 1] - ref
+        s1 += v
+        s2 += v * v
+        w = logs[t] - ref
+        a = s1 / t
+        m1[t - 1] = a - w
+        m2[t - 1] = s2 / t - 2.0 * w * a + w * w
+    return m1, m2
+
+
+@jit(parallel=True, fastmath=_FM)
+def dbs_amse(logs, m, n_resamples, seed, n_groups):
+    """Bootstrap mean of ``(M2(k) - 2 M1(k)**2)**2`` for k = 1..m-1.
+
+    Each of ``n_resamples`` resamples draws ``m`` values with replacement
+    from ``logs`` (log-data sorted in decreasing order, length n < 2**31).
+    Sorting a resample is replaced by counting how often each order statistic
+    was drawn and expanding the counts in order, so a resample costs
+    O(n + m). Resample ``r`` uses SplitMix64 seeded from ``seed`` and ``r``
+    (two 32-bit indices per draw, ``idx = (u32 * n) >> 32``); resamples are
+    summed within ``n_groups`` fixed groups and the groups in order, so the
+    result does not depend on the thread count.
+    """
+    n = logs.size
+    acc = np.zeros((n_groups, m - 1))
+    per = (n_resamples + n_groups - 1) // n_groups
+    ref = logs[0]
+    inv = np.empty(m)
+    inv[0] = 0.0
+    for t in range(1, m):
+        inv[t] = 1.0 / t
+    nn = np.uint64(n)
+    lo32 = np.uint64(0xFFFFFFFF)
+    s32 = np.uint64(32)
+    for g in prange(n_groups):
+        counts = np.zeros(n, np.int32)
+        sample = np.empty(m + 2)
+        r0 = g * per
+        r1 = min(n_resamples, r0 + per)
+        for r in range(r0, r1):
+            counts[:] = 0
+            state = np.uint64(seed) ^ (np.uint64(r) * np.uint64(0xD1B54A32D192ED03))
+            for _ in range(m // 2):
+                state, z = _splitmix64(state)
+                counts[((z & lo32) * nn) >> s32] += 1
+                counts[((z >> s32) * nn) >> s32] += 1
+            if m % 2 == 1:
+                state, z = _splitmix64(state)
+                counts[((z & lo32) * nn) >> s32] += 1
+            # expand counts into the decreasing resample; surplus copies are
+            # overwritten by the next order statistic
+            off = 0
+            for j in range(n):
+                c = counts[j]
+                w = logs[j] - ref
+                sample[off] = w
+                sample[off + 1] = w
+                if c > 2:
+                    for q in range(2, c):
+                        sample[off + q] = w
+                off += c
+            s1 = sample[0]
+            s2 = s1 * s1
+            for t in range(1, m):
+                w = sample[t]
+                a = s1 * inv[t]
+                d1 = a - w
+                d2 = s2 * inv[t] - 2.0 * w * a + w * w
+                q = d2 - 2.0 * d1 * d1
+                acc[g, t - 1] += q * q
+                s1 += w
+                s2 += w * w
+    out = np.zeros(m - 1)
+    for g in range(n_groups):
+        for k in range(m - 1):
+            out[k] += acc[g, k]
+    return out / n_resamples

@@ -1,0 +1,106 @@
+"""The result type shared by every tail-index estimator."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from scipy.special import ndtri
+
+from .._validation import check_level
+
+__all__ = ["TailIndex"]
+
+
+@dataclass(frozen=True)
+class TailIndex:
+    """A tail-index estimate with its uncertainty.
+
+    Attributes
+    ----------
+    alpha : float
+        Estimated tail index. ``inf`` when the estimate of ``xi = 1/alpha`` is
+        not positive (the data show no heavy tail); ``nan`` only under
+        ``nan_policy="propagate"`` with non-finite input.
+    stderr : float
+        Asymptotic standard error of ``alpha`` (delta method from
+        ``stderr_xi``).
+    n : int
+        Number of values the estimate used (after ``nan_policy`` and, for the
+        block estimator, after dropping the remainder).
+    method : str
+        Estimator name, e.g. ``"mohammadi"`` or ``"hill"``.
+    params : dict
+        Tuning actually used, e.g. ``{"block_size": K1, "n_blocks": K2}`` or
+        ``{"k": k}``.
+    xi : float
+        The estimate of ``1/alpha`` (the extreme-value index) on which the
+        estimator is built; it may be zero or negative.
+    stderr_xi : float
+        Standard error of ``xi``.
+
+    Notes
+    -----
+    Confidence intervals are built on the ``xi = 1/alpha`` scale, where every
+    estimator here is (asymptotically) a mean, ``xi +- z * stderr_xi``, and
+    mapped to ``alpha = 1/xi``; an upper limit whose ``xi`` bound is not
+    positive is reported as ``inf``.
+    """
+
+    alpha: float
+    stderr: float
+    n: int
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    xi: float = math.nan
+    stderr_xi: float = math.nan
+
+    @classmethod
+    def from_xi(cls, xi: float, stderr_xi: float, n: int, method: str, params: dict[str, Any]) -> "TailIndex":
+        """Build a result from ``xi = 1/alpha`` and its standard error."""
+        xi = float(xi)
+        stderr_xi = float(stderr_xi)
+        if math.isnan(xi):
+            alpha = stderr = math.nan
+        elif xi > 0.0:
+            alpha = 1.0 / xi
+            stderr = stderr_xi * alpha * alpha
+        else:
+            alpha = stderr = math.inf
+        return cls(alpha=alpha, stderr=stderr, n=int(n), method=method, params=dict(params), xi=xi,
+                   stderr_xi=stderr_xi)
+
+    def ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Two-sided confidence interval for ``alpha``.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level in (0, 1).
+
+        Returns
+        -------
+        (low, high) : tuple of float
+            ``(1/(xi + z s), 1/(xi - z s))`` with ``z`` the normal quantile and
+            ``s = stderr_xi``; a bound whose denominator is not positive is
+            ``inf``.
+        """
+        level = check_level(level)
+        if math.isnan(self.xi) or math.isnan(self.stderr_xi):
+            return (math.nan, math.nan)
+        z = float(ndtri(0.5 + level / 2.0))
+        hi_xi = self.xi + z * self.stderr_xi
+        lo_xi = self.xi - z * self.stderr_xi
+        low = 1.0 / hi_xi if hi_xi > 0 else math.inf
+        high = 1.0 / lo_xi if lo_xi > 0 else math.inf
+        return (low, high)
+
+    def summary(self) -> str:
+        """One line: method, alpha, standard error, 95% interval, n, tuning."""
+        lo, hi = self.ci(0.95)
+        tuning = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return (
+            f"{self.method}: alpha = {self.alpha:.4g} (se {self.stderr:.2g}, "
+            f"95% CI [{lo:.4g}, {hi:.4g}]), n = {self.n}" + (f"; {tuning}" if tuning else "")
+        )
