@@ -35,7 +35,7 @@ _GL_W = np.array([5.0, 8.0, 5.0]) / 9.0
 def _left_tail_mass(z: float, P: np.ndarray) -> float:
     """P(Z < z) for z far in the left tail, by integrating the tail series term by term."""
     total = 0.0
-    for part in range(2):
+    for part in range(P.shape[1]):
         w, a, shift = P[0, part, 0], P[0, part, 1], P[0, part, 2]
         if w == 0.0:
             continue
