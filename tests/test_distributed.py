@@ -1,0 +1,172 @@
+"""Tests of the data-parallel harvest: 2 CPU processes (gloo, launched by torchrun) vs one process.
+
+This file is also the per-rank program: ``torchrun ... tests/test_distributed.py OUT``
+runs :func:`_rank_main` on every rank.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.torch
+
+# Harvest configurations compared (each on its own seeded problem).
+CONFIGS = {
+    # K = 12: row blocks of 3, ranks hold rows [0, 6) and [6, 12); gradients kept (one pass)
+    "kept": dict(n=96, batch=8, harvest=dict(n_gaussianity=10)),
+    # K = 13 (prime: the 13th row is outside the row blocks), two streamed passes, exact full
+    # gradient, a coordinate subset
+    "streamed": dict(n=110, batch=8, harvest=dict(buffer_bytes=0, full_gradient="exact", n_coordinates=20,
+                                                   n_gaussianity=10)),
+    # K = 10 random draws of 8 examples, train mode with dropout (seeded per minibatch)
+    "random": dict(n=90, batch=8, harvest=dict(sampling="random", n_batches=10, eval_mode=False,
+                                               n_gaussianity=10)),
+}
+
+
+def _problem(name):
+    """A small float64 classifier whose first input is always 0 (zero-noise coordinates)."""
+    spec = CONFIGS[name]
+    gen = torch.Generator().manual_seed(sorted(CONFIGS).index(name) + 11)
+    x = torch.randn(spec["n"], 6, generator=gen, dtype=torch.float64)
+    x[:, 0] = 0.0
+    y = torch.randint(0, 3, (spec["n"],), generator=gen)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Dropout(0.3), torch.nn.Linear(5, 3)
+    ).to(torch.float64)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    return model, torch.nn.functional.cross_entropy, (x, y), spec["batch"], spec["harvest"]
+
+
+def _rank_main(out_dir):
+    torch.set_num_threads(1)
+    from stabletail.sgd.distributed import harvest_distributed, init_distributed
+
+    device = init_distributed("cpu")
+    import torch.distributed as dist
+
+    results = {}
+    for name in CONFIGS:
+        model, loss_fn, data, batch, opts = _problem(name)
+        results[name] = harvest_distributed(model.to(device), loss_fn, data, batch, random_state=3, **opts)
+    with open(os.path.join(out_dir, f"rank{dist.get_rank()}.pkl"), "wb") as fh:
+        pickle.dump(results, fh)
+    dist.destroy_process_group()
+
+
+def _divisor_block(n):
+    return max(b for b in range(1, math.isqrt(n) + 1) if n % b == 0)
+
+
+def _same(a, b, path):
+    """Equal up to float rounding: both sides compute the same float64 sums (a few hundred terms)
+    in a different order, so their relative difference is ~1e-14; 1e-9 leaves a wide margin while
+    a wrong or missing block, row or rank would change the results at the 1e-3 level or more."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            _same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, float) or isinstance(b, float):
+        if math.isnan(a):
+            assert math.isnan(b), path
+        else:
+            assert b == pytest.approx(a, rel=1e-9, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    if torchrun is None:
+        pytest.skip("torchrun not found next to the Python executable")
+    out = tmp_path_factory.mktemp("dist")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [torchrun, "--standalone", "--nnodes", "1", "--nproc-per-node", "2", __file__, str(out)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = []
+    for r in range(2):
+        with open(out / f"rank{r}.pkl", "rb") as fh:
+            results.append(pickle.load(fh))
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_two_gloo_ranks_equal_one_process(ranks, name):
+    from stabletail.sgd import harvest
+
+    model, loss_fn, data, batch, opts = _problem(name)
+    ref = harvest(model, loss_fn, data, batch, random_state=3, progress=False, **opts)
+    assert ref.status == "ok"
+    assert ref.layers[0]["n_zero"] == 5  # the weights of the always-zero input: "excluded" rows differ
+    for res in (r[name] for r in ranks):  # every rank holds the whole result
+        assert res.status == ref.status and res.n_batches == ref.n_batches
+        assert res.n_passes == ref.n_passes
+        np.testing.assert_allclose(res.full_gradient, ref.full_gradient, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(res.batch_losses, ref.batch_losses, rtol=1e-12)
+        np.testing.assert_allclose(res.grad_norms, ref.grad_norms, rtol=1e-9)
+        np.testing.assert_allclose(res.noise_norms, ref.noise_norms, rtol=1e-9)
+        assert len(res.table) == len(ref.table) and len(res.gaussianity) == len(ref.gaussianity) > 0
+        for a, b in zip(ref.table, res.table):
+            _same(a, b, f"table[{a['layer']}, {a['protocol']}, {a['zeros']}]")
+        for a, b in zip(ref.gaussianity, res.gaussianity):
+            _same(a, b, f"gaussianity[{a['layer']}, {a['test']}]")
+        for a, b in zip(ref.directions, res.directions):
+            _same(a, b, f"directions[{a['layer']}]")
+        for a, b in zip(ref.layers, res.layers):
+            _same(a, b, f"layers[{a['layer']}]")
+
+
+def test_pooled_blocks_straddle_the_rank_boundary():
+    # the "kept" grid: K = 12 rows, rank 1 starts at row 6; the whole model has d = 53 coordinates.
+    # A pooled block of the whole model straddles the two ranks, so the exchange of partial blocks
+    # is exercised by test_two_gloo_ranks_equal_one_process (not a vacuous comparison).
+    from stabletail.sgd.distributed import rank_rows
+
+    k, d = 12, 53
+    assert rank_rows(k, 2, 0) == (0, 6) and rank_rows(k, 2, 1) == (6, 12)
+    block = _divisor_block(k * d)
+    assert (6 * d) % block != 0
+
+
+def test_rank_rows_cover_the_partition_on_block_boundaries():
+    from stabletail.sgd.distributed import rank_rows
+
+    for k in range(1, 60):
+        k1 = _divisor_block(k)
+        k1 = k1 if k1 >= 2 else math.isqrt(k)
+        for world in (1, 2, 3, 5):
+            parts = [rank_rows(k, world, r) for r in range(world)]
+            assert parts[0][0] == 0 and parts[-1][1] == k
+            assert all(parts[i][1] == parts[i + 1][0] for i in range(world - 1))
+            if k1 >= 2:  # every boundary inside the row blocks falls on a block boundary
+                assert all(p[1] % k1 == 0 for p in parts[:-1])
+    with pytest.raises(ValueError, match="rank"):
+        rank_rows(10, 2, 2)
+
+
+def test_needs_an_initialised_group():
+    from stabletail.sgd.distributed import harvest_distributed
+
+    model, loss_fn, data, batch, _ = _problem("kept")
+    with pytest.raises(RuntimeError, match="init_distributed"):
+        harvest_distributed(model, loss_fn, data, batch)
+
+
+if __name__ == "__main__":
+    _rank_main(sys.argv[1])
