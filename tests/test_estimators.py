@@ -248,6 +248,7 @@ def test_dbs_amse_kernel_matches_numpy_twin():
     logs = np.sort(np.log(pareto(1.2, 57, rng)))[::-1]
     n, m, R, seed = logs.size, 40, 7, 98765
     got = _kernels.dbs_amse(logs, m, R, seed, 3)
+    assert np.array_equal(got, _kernels.dbs_amse(logs, m, R, seed, 3, parallel=False))
 
     def splitmix(state):
         state = (state + 0x9E3779B97F4A7C15) % 2**64

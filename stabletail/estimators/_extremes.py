@@ -25,6 +25,7 @@ __all__ = ["hill", "hill_plot", "HillPlot", "pickands", "moments", "double_boots
 KSpec = Union[int, float, Literal["sqrt", "dbs"]]
 
 _N_GROUPS = 16  # fixed work partition of the bootstrap (thread-count independent)
+_PARALLEL_WORK = 5_000_000  # n * n_bootstrap above which the bootstrap runs in parallel
 
 
 def _sorted_abs(x: ArrayLike, nan_policy: str) -> np.ndarray | None:
@@ -96,8 +97,9 @@ def double_bootstrap_k(
                 "tail?); pass k explicitly (an int, a fraction of n, or 'sqrt')"
             )
         seeds = rng.integers(0, 2**62, size=2)
-        amse1 = _kernels.dbs_amse(logs, n1, n_bootstrap, int(seeds[0]), _N_GROUPS)
-        amse2 = _kernels.dbs_amse(logs, n2, n_bootstrap, int(seeds[1]), _N_GROUPS)
+        par = n * n_bootstrap >= _PARALLEL_WORK  # small problems: no thread launch (same result)
+        amse1 = _kernels.dbs_amse(logs, n1, n_bootstrap, int(seeds[0]), _N_GROUPS, par)
+        amse2 = _kernels.dbs_amse(logs, n2, n_bootstrap, int(seeds[1]), _N_GROUPS, par)
         # amse[i] belongs to k = i + 1; search k in [min + 1, max]
         k1 = int(np.nanargmin(amse1[min1:max1])) + 1 + min1
         k2 = int(np.nanargmin(amse2[min2:max2])) + 1 + min2

@@ -92,9 +92,33 @@ def log_abs_bits(bits, shift, emask, bias, mmask, scale):
     return out
 
 
-@jit(parallel=True, fastmath=_FM)
+@jit(fastmath=_FM)
+def log_power_sums_chunk(bits, lo, hi, shift, emask, bias, mmask, scale, center, out):
+    """Write into ``out[:5]`` the sums of ``(log|x| - center)**p``, p = 1..4, over
+    ``bits[lo:hi]`` and the count of zero/subnormal/non-finite values."""
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    s4 = 0.0
+    sp = 0
+    for i in range(lo, hi):
+        sp += _is_special(bits[i], shift, emask)
+        d = _log_bits(bits[i], shift, emask, bias, mmask, scale) - center
+        d2 = d * d
+        s1 += d
+        s2 += d2
+        s3 += d2 * d
+        s4 += d2 * d2
+    out[0] = s1
+    out[1] = s2
+    out[2] = s3
+    out[3] = s4
+    out[4] = sp
+
+
+@jit(parallel=True)
 def log_power_sums(bits, shift, emask, bias, mmask, scale, center, chunk):
-    """Sums of ``(log|x| - center)**p``, p = 1..4, and the count of specials.
+    """:func:`log_power_sums_chunk` over fixed chunks in parallel, combined in chunk order.
 
     Returns an array ``(5,)``: the four power sums and the special count.
     """
@@ -102,26 +126,8 @@ def log_power_sums(bits, shift, emask, bias, mmask, scale, center, chunk):
     nch = (n + chunk - 1) // chunk
     part = np.zeros((nch, 5))
     for c in prange(nch):
-        lo = c * chunk
-        hi = min(n, lo + chunk)
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        s4 = 0.0
-        sp = 0
-        for i in range(lo, hi):
-            sp += _is_special(bits[i], shift, emask)
-            d = _log_bits(bits[i], shift, emask, bias, mmask, scale) - center
-            d2 = d * d
-            s1 += d
-            s2 += d2
-            s3 += d2 * d
-            s4 += d2 * d2
-        part[c, 0] = s1
-        part[c, 1] = s2
-        part[c, 2] = s3
-        part[c, 3] = s4
-        part[c, 4] = sp
+        log_power_sums_chunk(bits, c * chunk, min(n, (c + 1) * chunk), shift, emask, bias, mmask, scale,
+                             center, part[c])
     out = np.zeros(5)
     for c in range(nch):
         for j in range(5):
@@ -129,51 +135,57 @@ def log_power_sums(bits, shift, emask, bias, mmask, scale, center, chunk):
     return out
 
 
-@jit(parallel=True, fastmath=_FM)
-def block_log_diffs(x, bits, k1, k2, shift, emask, bias, mmask, scale, chunk_blocks):
-    """Mohammadi block statistics over the first ``k1 * k2`` values of ``x``.
+@jit(fastmath=_FM)
+def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale, out):
+    """Mohammadi block statistics of blocks ``b0 .. b1-1`` (block i = ``x[i*k1:(i+1)*k1]``).
 
-    For block ``i``: ``D_i = log|Y_i| - mean_{j in block i} log|x_j|`` with
-    ``Y_i`` the float64 sum of the block. Returns ``(sum D, sum D**2,
-    specials)``; specials counts zero/subnormal/non-finite values among the
-    ``x_j`` and the ``Y_i`` (the caller then takes the exact path).
+    For block ``i``: ``D_i = log|Y_i| - mean_{j in block i} log|x_j|`` with ``Y_i`` the
+    float64 sum of the block. Writes ``(sum D, sum D**2, specials)`` into ``out[:3]``;
+    specials counts zero/subnormal/non-finite values among the ``x_j`` and the ``Y_i``
+    (the caller then takes the exact path).
     """
-    y_shift, y_emask, y_bias, y_mmask, y_scale = 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52
+    nb = b1 - b0
+    e0 = b0 * k1
+    ne = nb * k1
+    # vectorised pass: logs of the values
+    logs = np.empty(ne)
+    sp = 0
+    for i in range(ne):
+        sp += _is_special(bits[e0 + i], shift, emask)
+        logs[i] = _log_bits(bits[e0 + i], shift, emask, bias, mmask, scale)
+    ysum = np.empty(nb)
+    lsum = np.empty(nb)
+    for j in range(nb):
+        sy = 0.0
+        sl = 0.0
+        for t in range(j * k1, (j + 1) * k1):
+            sy += np.float64(x[e0 + t])
+            sl += logs[t]
+        ysum[j] = abs(sy)
+        lsum[j] = sl
+    ybits = ysum.view(np.int64)
+    inv_k1 = 1.0 / k1
+    sd = 0.0
+    sdd = 0.0
+    for j in range(nb):
+        sp += _is_special(ybits[j], 52, 0x7FF)
+        d = _log_bits(ybits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52) - lsum[j] * inv_k1
+        sd += d
+        sdd += d * d
+    out[0] = sd
+    out[1] = sdd
+    out[2] = sp
+
+
+@jit(parallel=True)
+def block_log_diffs(x, bits, k1, k2, shift, emask, bias, mmask, scale, chunk_blocks):
+    """:func:`block_log_diffs_chunk` over fixed groups of ``chunk_blocks`` blocks in
+    parallel, combined in order. Returns ``(sum D, sum D**2, specials)``."""
     nch = (k2 + chunk_blocks - 1) // chunk_blocks
     part = np.zeros((nch, 3))
-    inv_k1 = 1.0 / k1
     for c in prange(nch):
-        b0 = c * chunk_blocks
-        nb = min(k2, b0 + chunk_blocks) - b0
-        e0 = b0 * k1
-        ne = nb * k1
-        # vectorised pass: logs of the chunk's values
-        logs = np.empty(ne)
-        sp = 0
-        for i in range(ne):
-            sp += _is_special(bits[e0 + i], shift, emask)
-            logs[i] = _log_bits(bits[e0 + i], shift, emask, bias, mmask, scale)
-        ysum = np.empty(nb)
-        lsum = np.empty(nb)
-        for j in range(nb):
-            sy = 0.0
-            sl = 0.0
-            for t in range(j * k1, (j + 1) * k1):
-                sy += np.float64(x[e0 + t])
-                sl += logs[t]
-            ysum[j] = abs(sy)
-            lsum[j] = sl
-        ybits = ysum.view(np.int64)
-        sd = 0.0
-        sdd = 0.0
-        for j in range(nb):
-            sp += _is_special(ybits[j], y_shift, y_emask)
-            d = _log_bits(ybits[j], y_shift, y_emask, y_bias, y_mmask, y_scale) - lsum[j] * inv_k1
-            sd += d
-            sdd += d * d
-        part[c, 0] = sd
-        part[c, 1] = sdd
-        part[c, 2] = sp
+        block_log_diffs_chunk(x, bits, k1, c * chunk_blocks, min(k2, (c + 1) * chunk_blocks), shift, emask,
+                              bias, mmask, scale, part[c])
     out = np.zeros(3)
     for c in range(nch):
         for j in range(3):
@@ -219,70 +231,83 @@ def hill_moments(logs):
     return m1, m2
 
 
-@jit(parallel=True, fastmath=_FM)
-def dbs_amse(logs, m, n_resamples, seed, n_groups):
-    """Bootstrap mean of ``(M2(k) - 2 M1(k)**2)**2`` for k = 1..m-1.
+@jit(fastmath=_FM)
+def dbs_group(logs, m, r0, r1, seed, inv, acc):
+    """Add ``(M2(k) - 2 M1(k)**2)**2`` of resamples ``r0 .. r1-1`` (size ``m``) into
+    ``acc[k-1]``, k = 1..m-1.
 
-    Each of ``n_resamples`` resamples draws ``m`` values with replacement
-    from ``logs`` (log-data sorted in decreasing order, length n < 2**31).
-    Sorting a resample is replaced by counting how often each order statistic
-    was drawn and expanding the counts in order, so a resample costs
-    O(n + m). Resample ``r`` uses SplitMix64 seeded from ``seed`` and ``r``
-    (two 32-bit indices per draw, ``idx = (u32 * n) >> 32``); resamples are
-    summed within ``n_groups`` fixed groups and the groups in order, so the
-    result does not depend on the thread count.
+    Sorting a resample is replaced by counting how often each order statistic of
+    ``logs`` (decreasing, length n < 2**31) was drawn and expanding the counts in
+    order: O(n + m) per resample. Resample ``r`` uses SplitMix64 seeded from
+    ``seed`` and ``r``, two 32-bit indices per draw, ``idx = (u32 * n) >> 32``.
     """
     n = logs.size
-    acc = np.zeros((n_groups, m - 1))
-    per = (n_resamples + n_groups - 1) // n_groups
     ref = logs[0]
-    inv = np.empty(m)
-    inv[0] = 0.0
-    for t in range(1, m):
-        inv[t] = 1.0 / t
     nn = np.uint64(n)
     lo32 = np.uint64(0xFFFFFFFF)
     s32 = np.uint64(32)
+    counts = np.zeros(n, np.int32)
+    sample = np.empty(m + 2)
+    for r in range(r0, r1):
+        counts[:] = 0
+        state = np.uint64(seed) ^ (np.uint64(r) * np.uint64(0xD1B54A32D192ED03))
+        for _ in range(m // 2):
+            state, z = _splitmix64(state)
+            counts[((z & lo32) * nn) >> s32] += 1
+            counts[((z >> s32) * nn) >> s32] += 1
+        if m % 2 == 1:
+            state, z = _splitmix64(state)
+            counts[((z & lo32) * nn) >> s32] += 1
+        # expand counts into the decreasing resample; surplus copies are
+        # overwritten by the next order statistic
+        off = 0
+        for j in range(n):
+            c = counts[j]
+            w = logs[j] - ref
+            sample[off] = w
+            sample[off + 1] = w
+            if c > 2:
+                for q in range(2, c):
+                    sample[off + q] = w
+            off += c
+        s1 = sample[0]
+        s2 = s1 * s1
+        for t in range(1, m):
+            w = sample[t]
+            a = s1 * inv[t]
+            d1 = a - w
+            d2 = s2 * inv[t] - 2.0 * w * a + w * w
+            q = d2 - 2.0 * d1 * d1
+            acc[t - 1] += q * q
+            s1 += w
+            s2 += w * w
+
+
+@jit(parallel=True)
+def dbs_amse_parallel(logs, m, n_resamples, seed, n_groups, inv, acc):
+    """Run :func:`dbs_group` for ``n_groups`` fixed groups of resamples in parallel."""
+    per = (n_resamples + n_groups - 1) // n_groups
     for g in prange(n_groups):
-        counts = np.zeros(n, np.int32)
-        sample = np.empty(m + 2)
-        r0 = g * per
-        r1 = min(n_resamples, r0 + per)
-        for r in range(r0, r1):
-            counts[:] = 0
-            state = np.uint64(seed) ^ (np.uint64(r) * np.uint64(0xD1B54A32D192ED03))
-            for _ in range(m // 2):
-                state, z = _splitmix64(state)
-                counts[((z & lo32) * nn) >> s32] += 1
-                counts[((z >> s32) * nn) >> s32] += 1
-            if m % 2 == 1:
-                state, z = _splitmix64(state)
-                counts[((z & lo32) * nn) >> s32] += 1
-            # expand counts into the decreasing resample; surplus copies are
-            # overwritten by the next order statistic
-            off = 0
-            for j in range(n):
-                c = counts[j]
-                w = logs[j] - ref
-                sample[off] = w
-                sample[off + 1] = w
-                if c > 2:
-                    for q in range(2, c):
-                        sample[off + q] = w
-                off += c
-            s1 = sample[0]
-            s2 = s1 * s1
-            for t in range(1, m):
-                w = sample[t]
-                a = s1 * inv[t]
-                d1 = a - w
-                d2 = s2 * inv[t] - 2.0 * w * a + w * w
-                q = d2 - 2.0 * d1 * d1
-                acc[g, t - 1] += q * q
-                s1 += w
-                s2 += w * w
+        dbs_group(logs, m, g * per, min(n_resamples, (g + 1) * per), seed, inv, acc[g])
+
+
+def dbs_amse(logs, m, n_resamples, seed, n_groups, parallel=True):
+    """Bootstrap mean of ``(M2(k) - 2 M1(k)**2)**2`` for k = 1..m-1 (see :func:`dbs_group`).
+
+    Resamples are summed within ``n_groups`` fixed groups and the groups in order, so
+    the result is the same serial or parallel and for any thread count.
+    """
+    acc = np.zeros((n_groups, m - 1))
+    inv = np.empty(m)
+    inv[0] = 0.0
+    inv[1:] = 1.0 / np.arange(1, m)
+    if parallel:
+        dbs_amse_parallel(logs, m, n_resamples, seed, n_groups, inv, acc)
+    else:
+        per = (n_resamples + n_groups - 1) // n_groups
+        for g in range(n_groups):
+            dbs_group(logs, m, g * per, min(n_resamples, (g + 1) * per), seed, inv, acc[g])
     out = np.zeros(m - 1)
-    for g in range(n_groups):
-        for k in range(m - 1):
-            out[k] += acc[g, k]
+    for g in range(n_groups):  # fixed order
+        out += acc[g]
     return out / n_resamples

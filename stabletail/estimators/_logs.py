@@ -143,7 +143,11 @@ def _block_stats_fast(v: np.ndarray, k1: int) -> tuple[float, float, int] | None
     if k2 == 0:
         return 0.0, 0.0, 0
     lay, view = _kernels.layout(v.dtype)
-    s = _kernels.block_log_diffs(v, v.view(view), k1, k2, *lay, _CHUNK_BLOCKS)
+    if k2 <= _CHUNK_BLOCKS:  # one chunk: skip the parallel launch (same arithmetic)
+        s = np.zeros(3)
+        _kernels.block_log_diffs_chunk(v, v.view(view), k1, 0, k2, *lay, s)
+    else:
+        s = _kernels.block_log_diffs(v, v.view(view), k1, k2, *lay, _CHUNK_BLOCKS)
     if s[2] != 0:
         return None
     return float(s[0]), float(s[1]), k2
@@ -458,7 +462,11 @@ class LogMomentAccumulator:
         c = self._center
         if v.dtype in _FAST_DTYPES:
             lay, view = _kernels.layout(v.dtype)
-            s = _kernels.log_power_sums(v.view(view), *lay, c, _CHUNK)
+            if v.size <= _CHUNK:  # one chunk: skip the parallel launch (same arithmetic)
+                s = np.zeros(5)
+                _kernels.log_power_sums_chunk(v.view(view), 0, v.size, *lay, c, s)
+            else:
+                s = _kernels.log_power_sums(v.view(view), *lay, c, _CHUNK)
             if s[4] == 0:
                 self._sums += s[:4]
                 self._n += v.size
