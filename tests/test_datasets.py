@@ -100,6 +100,10 @@ def test_load_mnist_from_data_dir(tmp_path, gz):
     expected = (arrays[IDX[0]].astype(np.float64) / 255.0 - 0.1307) / 0.3081
     np.testing.assert_allclose(ds.x_train[:, 0], expected, rtol=0, atol=1e-5)
     np.testing.assert_array_equal(ds.y_test, arrays[IDX[3]])
+    unit = load_dataset("mnist", tmp_path, scaling="unit")
+    np.testing.assert_allclose(unit.x_test[:, 0], arrays[IDX[2]] / 255.0, rtol=0, atol=1e-7)
+    with pytest.raises(ValueError, match="scaling must be one of"):
+        load_dataset("mnist", tmp_path, scaling="minmax")
     x, y = ds.tensors("train")
     assert tuple(x.shape) == (12, 1, 28, 28) and str(y.dtype) == "torch.int64"
     sub = ds.subset(5, 2)

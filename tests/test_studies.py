@@ -26,7 +26,7 @@ from stabletail.sgd.studies import (  # noqa: E402
 pytestmark = pytest.mark.torch
 
 # A tiny grid on the embedded digits: 400 training images, b = 100 (K = 4 minibatches).
-TINY = {"n_train": 400, "n_test": 200, "batch_size": 100, "checkpoints": [0, 1]}
+TINY = {"n_train": 400, "n_test": 200, "batch_size": 100, "checkpoints": [0, 1], "scaling": "standardize"}
 
 
 def read_csv(path):
@@ -92,11 +92,12 @@ def test_tiny_grid_end_to_end_and_resume(tmp_path):
     assert run.figures and all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in run.figures)
     # the summary is the seed average of the table, with the t interval (t_{0.975,1} = 12.7062)
     sel = [r for r in rows if r["layer"] == "model" and r["protocol"] == "pooled" and r["zeros"] == "included"
-           and r["epoch"] == "1"]
+           and r["epoch"] == "1" and r["split"] == "train" and r["harvest_batch_size"] == "100"]
     vals = np.array([float(r["alpha"]) for r in sel])
     assert len(vals) == 2
     (srow,) = [r for r in read_csv(run.summary) if r["layer"] == "model" and r["protocol"] == "pooled"
-               and r["zeros"] == "included" and r["epoch"] == "1"]
+               and r["zeros"] == "included" and r["epoch"] == "1" and r["split"] == "train"
+               and r["harvest_batch_size"] == "100"]
     assert float(srow["alpha_mean"]) == pytest.approx(vals.mean(), rel=1e-12)
     half = 12.7062 * vals.std(ddof=1) / math.sqrt(2)
     assert float(srow["alpha_high"]) - vals.mean() == pytest.approx(half, rel=1e-4)
@@ -169,3 +170,23 @@ def test_gaussianity_cell_rows():
     assert {(r["harvest_batch_size"], r["test"]) for r in g} == {
         (b, t) for b in (25, 100) for t in ("shapiro", "anderson", "jarque_bera")}
     assert all(0.0 <= r["fraction_not_rejected"] <= 1.0 and r["n_batches"] == 30 for r in g)
+
+
+def test_unit_scaled_inputs_give_zero_noise_coordinates():
+    # pixels in [0, 1]: background pixels are exactly 0 in every image of the subset, so the
+    # first-layer weights they feed have exactly zero gradient and zero noise
+    overrides = {**TINY, "checkpoints": [0], "scaling": "unit", "harvest_batch_sizes": [100]}
+    (cell,) = make_cells("protocols", resolve_config("protocols", "quick", overrides, seeds=[0]))
+    res = execute_cell(cell)
+    assert res.status == "ok", res.error
+    first = [r for r in res.rows if r["layer"] == "net.0.weight" and r["protocol"] == "pooled"]
+    inc = next(r for r in first if r["zeros"] == "included")
+    exc = next(r for r in first if r["zeros"] == "excluded")
+    from stabletail.sgd.datasets import load_dataset
+
+    x = load_dataset("mnist5k", scaling="unit").subset(400).x_train.reshape(400, -1)
+    black = int((x == 0).all(axis=0).sum())  # pixels that are 0 in every training image
+    assert black > 0
+    # each feeds 100 first-layer weights with zero noise (dead units can add more)
+    assert inc["n_zero"] >= 100 * black
+    assert exc["n_coordinates"] == inc["n_coordinates"] - inc["n_zero"]

@@ -21,8 +21,8 @@ Where the data come from, in order:
    MD5 checksums verified before they are kept (written atomically).
 
 Images are returned as float32 arrays of shape ``(n, channels, height, width)``,
-standardised with the data set's usual mean and standard deviation, and int64
-labels.
+standardised with the data set's usual mean and standard deviation (or scaled to
+[0, 1] with ``scaling="unit"``), and int64 labels.
 """
 
 from __future__ import annotations
@@ -276,9 +276,12 @@ def read_cifar10(directory: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndar
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), xte, yte
 
 
-def _standardise(name: str, x_uint8: np.ndarray) -> np.ndarray:
+def _scale(name: str, x_uint8: np.ndarray, scaling: str) -> np.ndarray:
+    x = x_uint8.astype(np.float32) / np.float32(255.0)
+    if scaling == "unit":
+        return x
     mean, std = (np.asarray(v, dtype=np.float32).reshape(1, -1, 1, 1) for v in _STATS[name])
-    return ((x_uint8.astype(np.float32) / np.float32(255.0)) - mean) / std
+    return (x - mean) / std
 
 
 # ----------------------------------------------------------------------------- download
@@ -473,8 +476,9 @@ def load_dataset(
     data_dir: str | os.PathLike[str] | None = None,
     *,
     download: bool = False,
+    scaling: str = "standardize",
 ) -> ImageDataset:
-    """Load a data set, standardised, as an :class:`ImageDataset`.
+    """Load a data set as an :class:`ImageDataset`.
 
     Parameters
     ----------
@@ -484,6 +488,11 @@ def load_dataset(
         See :func:`default_data_dir`.
     download : bool
         Download (with checksum verification) the files that are missing.
+    scaling : {"standardize", "unit"}
+        ``"standardize"``: pixels in [0, 1] minus the data set's mean, divided by
+        its standard deviation (as Simsekli et al.'s code does); ``"unit"``: pixels
+        in [0, 1] (background pixels are exactly 0, so the weights they feed get
+        exactly zero gradient).
 
     Returns
     -------
@@ -496,6 +505,7 @@ def load_dataset(
         the files, the directory and the offline sources.
     """
     check_choice("name", name, DATASETS)
+    check_choice("scaling", scaling, ("standardize", "unit"))
     if name == "mnist5k":
         xtr, ytr, xte, yte, source = _load_mnist5k()
     else:
@@ -527,9 +537,9 @@ def load_dataset(
                 raise ValueError(f"{source}: image and label counts differ")
     return ImageDataset(
         name=name,
-        x_train=_standardise(name, xtr),
+        x_train=_scale(name, xtr, scaling),
         y_train=np.asarray(ytr, dtype=np.int64),
-        x_test=_standardise(name, xte),
+        x_test=_scale(name, xte, scaling),
         y_test=np.asarray(yte, dtype=np.int64),
         n_classes=10,
         source=source,

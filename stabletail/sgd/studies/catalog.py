@@ -66,7 +66,7 @@ class Study:
     presets: Mapping[str, Mapping[str, Any]]
     figures: tuple[FigureSpec, ...] = ()
     keys: tuple[str, ...] = (
-        "dataset", "model", "loss", "activation", "width", "depth", "lr", "batch_size",
+        "dataset", "scaling", "model", "loss", "activation", "width", "depth", "lr", "batch_size",
         "epoch", "step", "split", "harvest_batch_size", "measure", "protocol", "layer", "zeros", "test",
     )
     metrics: tuple[str, ...] = (
@@ -87,6 +87,7 @@ def _base(**kw: Any) -> dict[str, Any]:
         "dataset": ["mnist5k"],
         "n_train": None,
         "n_test": None,
+        "scaling": "standardize",
         "model": "fcn",
         "width": 100,
         "depth": 2,
@@ -165,7 +166,7 @@ _register(Study(
     claim="Simsekli et al. 2019: the noise is heavy-tailed (alpha < 2) for every width (4..1024) and depth (2..10)",
     axes=("dataset", "width", "depth"),
     presets={
-        "quick": _base(width=[16, 64, 256, 1024], depth=[2, 3, 4], checkpoints=[0, 10], seeds=[0, 1]),
+        "quick": _base(width=[8, 32, 128, 512], depth=[2, 3, 4], checkpoints=[0, 10], seeds=[0, 1]),
         "paper": _base(dataset=["mnist", "cifar10"], width=[4, 8, 16, 32, 64, 128, 256, 512, 1024],
                        depth=list(range(2, 11)), checkpoints=[0, 10, 50, 100], seeds=[0, 1, 2]),
     },
@@ -226,21 +227,24 @@ _register(Study(
     name="protocols",
     description="pooled vs standardized vs per-coordinate vs norm alpha at the same checkpoints",
     claim="Xie et al. 2023 and others: pooling coordinates of unequal scale manufactures heavy tails",
-    axes=("dataset",),
+    axes=("dataset", "scaling"),
     presets={
-        "quick": _base(checkpoints=[0, 1, 4, 10, 20, 30], splits=["train", "test"], harvest_batch_sizes=[100, 500],
-                       seeds=[0, 1, 2, 3, 4]),
-        "paper": _base(dataset=["mnist", "fashion-mnist", "cifar10"], checkpoints=[0, 1, 5, 10, 20, 50],
-                       splits=["train", "test"], harvest_batch_sizes=[100, 500], seeds=[0, 1, 2]),
+        "quick": _base(scaling=["standardize", "unit"], checkpoints=[0, 1, 4, 10, 20, 30], splits=["train", "test"],
+                       harvest_batch_sizes=[100, 500], seeds=[0, 1, 2, 3, 4]),
+        "paper": _base(dataset=["mnist", "fashion-mnist", "cifar10"], scaling=["standardize", "unit"],
+                       checkpoints=[0, 1, 5, 10, 20, 50], splits=["train", "test"], harvest_batch_sizes=[100, 500],
+                       seeds=[0, 1, 2]),
     },
     figures=(
         FigureSpec("alpha_by_protocol.png", "alpha", "epoch", hue="protocol", col="harvest_batch_size", row="split",
-                   where=_WHOLE, hline=2.0, title="same checkpoints, every protocol (whole model)"),
-        FigureSpec("alpha_by_protocol_zeros.png", "alpha", "epoch", hue="protocol", col="zeros", row="split",
-                   where={"layer": "model", "measure": "alpha", "harvest_batch_size": "last"}, hline=2.0,
-                   title="zero-noise coordinates included vs excluded"),
+                   where={**_WHOLE, "scaling": "standardize"}, hline=2.0,
+                   title="same checkpoints, every protocol (whole model, standardized inputs)"),
+        FigureSpec("alpha_by_protocol_zeros.png", "alpha", "epoch", hue="protocol", col="zeros", row="scaling",
+                   where={"layer": "model", "measure": "alpha", "harvest_batch_size": "last", "split": "train"},
+                   hline=2.0, title="inputs standardized or in [0, 1]; zero-noise coordinates included or excluded"),
         FigureSpec("alpha_by_protocol_layers.png", "alpha", "epoch", hue="protocol", col="layer",
-                   row="harvest_batch_size", where={"measure": "alpha", "zeros": "included", "split": "train"},
+                   row="harvest_batch_size",
+                   where={"measure": "alpha", "zeros": "included", "split": "train", "scaling": "standardize"},
                    hline=2.0, title="per layer, training noise"),
     ),
 ))

@@ -30,8 +30,8 @@ _MODEL_KEYS = {
 
 
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str, data_dir: str | None, n_train: int | None, n_test: int | None) -> ImageDataset:
-    return load_dataset(name, data_dir).subset(n_train, n_test)
+def _dataset(name: str, data_dir: str | None, n_train: int | None, n_test: int | None, scaling: str) -> ImageDataset:
+    return load_dataset(name, data_dir, scaling=scaling).subset(n_train, n_test)
 
 
 def _evaluate(model: torch.nn.Module, loss_fn: Any, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -114,7 +114,8 @@ def run_cell(params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir
     Parameters
     ----------
     params : mapping
-        Cell parameters: ``dataset``, ``n_train``, ``n_test``, ``model``
+        Cell parameters: ``dataset``, ``n_train``, ``n_test``, ``scaling`` (of the
+        inputs, see :func:`~stabletail.sgd.datasets.load_dataset`), ``model``
         (``"fcn"`` or ``"alexnet"``) and its ``width``/``depth``/``activation``/
         ``bias``, ``loss``, ``lr``, ``momentum``, ``batch_size``, ``checkpoints``
         (epochs), ``splits``, ``harvest_batch_sizes`` (None = ``batch_size``),
@@ -133,7 +134,8 @@ def run_cell(params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir
         ``harvest_batch_size``, the training state at the checkpoint
         (``train_loss``, ``train_acc``, ``test_acc``) and the measurements.
     """
-    data = _dataset(params["dataset"], data_dir, params.get("n_train"), params.get("n_test"))
+    data = _dataset(params["dataset"], data_dir, params.get("n_train"), params.get("n_test"),
+                    params.get("scaling", "standardize"))
     dtype = getattr(torch, params.get("dtype", "float32"))
     kind = params.get("model", "fcn")
     spec = {"kind": kind, **{k: params[k] for k in _MODEL_KEYS[kind] if k in params}}
