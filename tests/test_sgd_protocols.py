@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
@@ -264,3 +266,47 @@ def test_per_coordinate_estimator_choice(k):
         if alpha == 1.2:
             lm = np.median(_per_coordinate_estimates(e, "log_moment"))
             assert lm - alpha > 0.1 and abs(lm - alpha) > abs(moh - alpha)
+
+
+# ------------------------------------------------------------- chunking and invariance
+
+
+def test_chunked_streaming_with_prime_k_equals_reference():
+    # d = 19,899 float64 coordinates: the device statistics see the K = 97 rows in
+    # chunks of about 26 rows, so pooled blocks (K1 = 1067) straddle chunk and row
+    # boundaries, and K prime makes the row blocks fall back to K1 = 9, K2 = 10.
+    torch.manual_seed(5)
+    model = torch.nn.Linear(200, 99).double()
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(97 * 3, 200, generator=g, dtype=torch.float64)
+    y = torch.randn(97 * 3, 99, generator=g, dtype=torch.float64)
+    loss = torch.nn.functional.mse_loss
+    kept = harvest(model, loss, (x, y), 3, store=True, gaussianity_tests=None)
+    streamed = harvest(model, loss, (x, y), 3, buffer_bytes=0, gaussianity_tests=None)
+    e = kept.noise
+    assert e.shape == (97, 19899)
+    k1 = ref_block(e.size)
+    assert k1 == 1067 and 19899 % k1 != 0  # blocks straddle rows
+    for res in (kept, streamed):
+        assert res.alpha("pooled") == pytest.approx(ref_mohammadi(e, k1), rel=1e-11)
+        assert res.alpha("norm") == pytest.approx(ref_norm(e, 9), rel=1e-11)
+        row = res.rows("norm", MODEL, "included")[0]
+        assert row["block_size"] == 9 and row["n"] == 90
+    per = np.array([ref_mohammadi(e[:90, j], 9) for j in range(e.shape[1])])
+    per = np.where((per > 0) & (per < 2), per, 2.0)
+    np.testing.assert_allclose(kept.per_coordinate_alpha, per, rtol=1e-9)
+
+
+@given(scale=st.floats(1e-3, 1e3), seed=st.integers(0, 2**16))
+@settings(max_examples=10)
+def test_alphas_do_not_depend_on_the_loss_scale(scale, seed):
+    # multiplying the loss by c multiplies every gradient and noise entry by c; every
+    # protocol is scale-free (log c cancels), up to eps = 2e-16 against entries >= 1e-6
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(120, 4, generator=g, dtype=torch.float64)
+    y = torch.randn(120, generator=g, dtype=torch.float64)
+    model = _reg_model(4)
+    base = harvest(model, _mse, (x, y), 6, gaussianity_tests=None)
+    scaled = harvest(model, lambda o, t: scale * _mse(o, t), (x, y), 6, gaussianity_tests=None)
+    for a, b in zip(base.table, scaled.table):
+        assert b["alpha"] == pytest.approx(a["alpha"], rel=1e-7, nan_ok=True), (a, b)

@@ -65,12 +65,20 @@ alpha = 1.2) and its RMSE is larger for alpha <= 1.5 (the table is in
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Sequence
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["PROTOCOLS", "PER_COORDINATE_ESTIMATORS", "mohammadi_from_log_sums", "per_coordinate_alpha"]
+__all__ = [
+    "PROTOCOLS",
+    "PER_COORDINATE_ESTIMATORS",
+    "mohammadi_from_log_sums",
+    "per_coordinate_alpha",
+    "summarize_per_coordinate",
+]
 
 #: Protocol names, in report order.
 PROTOCOLS: tuple[str, ...] = ("pooled", "standardized", "per_coordinate", "norm")
@@ -153,21 +161,40 @@ def per_coordinate_alpha(
     return alpha
 
 
+@functools.lru_cache(maxsize=256)
+def _median_ci_ranks(m: int, level: float) -> tuple[int, int]:
+    # the number of coordinates below the population median is Binomial(m, 1/2):
+    # [a_(lo), a_(hi)] (0-based order statistics) covers the median with >= level
+    tail = (1.0 - level) / 2.0
+    lo, hi = (int(v) for v in stats.binom.ppf([tail, 1.0 - tail], m, 0.5))
+    return min(max(lo - 1, 0), m - 1), min(max(hi, 0), m - 1)
+
+
+def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -> tuple[list[float], list[float]]:
+    """Linear-interpolation quantiles (numpy's default) and order statistics by partitioning."""
+    m = a.size
+    pos = [q * (m - 1) for q in qs]
+    ranks = sorted({int(math.floor(p)) for p in pos} | {min(int(math.floor(p)) + 1, m - 1) for p in pos}
+                   | set(extra))
+    part = np.partition(a, ranks)
+    quant = []
+    for p in pos:
+        lo = int(math.floor(p))
+        hi = min(lo + 1, m - 1)
+        quant.append(float(part[lo] + (p - lo) * (part[hi] - part[lo])))
+    return quant, [float(part[r]) for r in extra]
+
+
 def summarize_per_coordinate(alphas: np.ndarray, level: float) -> dict[str, float]:
     """Median with the order-statistic interval, and quantiles, of coordinate alphas."""
-    a = np.sort(alphas[np.isfinite(alphas)])
+    a = alphas[np.isfinite(alphas)]
     m = a.size
     out = {q: math.nan for q in ("alpha", "stderr", "ci_low", "ci_high", "q05", "q25", "q75", "q95")}
     if m == 0:
         return out
-    qs = np.quantile(a, [0.5, 0.05, 0.25, 0.75, 0.95])
-    out["alpha"] = float(qs[0])
-    out.update(q05=float(qs[1]), q25=float(qs[2]), q75=float(qs[3]), q95=float(qs[4]))
-    # the number of coordinates below the population median is Binomial(m, 1/2)
-    tail = (1.0 - level) / 2.0
-    lo_i, hi_i = (int(v) for v in stats.binom.ppf([tail, 1.0 - tail], m, 0.5))
-    lo_i = min(max(lo_i - 1, 0), m - 1)
-    hi_i = min(max(hi_i, 0), m - 1)
-    out["ci_low"], out["ci_high"] = float(a[lo_i]), float(a[hi_i])
-    out["stderr"] = (out["ci_high"] - out["ci_low"]) / (2.0 * _normal_quantile(level))
+    lo_i, hi_i = _median_ci_ranks(m, level)
+    quant, (ci_low, ci_high) = _order_quantiles(a, (0.5, 0.05, 0.25, 0.75, 0.95), (lo_i, hi_i))
+    out.update(alpha=quant[0], q05=quant[1], q25=quant[2], q75=quant[3], q95=quant[4])
+    out["ci_low"], out["ci_high"] = ci_low, ci_high
+    out["stderr"] = (ci_high - ci_low) / (2.0 * _normal_quantile(level))
     return out

@@ -1,0 +1,161 @@
+"""Cost of harvesting gradient noise, against plain forward+backward passes (same run).
+
+Run (torch is pinned to one thread by benchmarks/conftest.py)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python -m pytest benchmarks/test_bench_harvest.py --benchmark-only \
+        -m "not slow" -s
+
+Peers, each on the same model, data, batch size and K:
+
+- ``plain``: K x (``zero_grad``; forward; ``loss.backward()``) -- the floor;
+- ``one_pass``: :func:`stabletail.sgd.harvest` keeping the K x d gradients on the
+  device (all four protocols, zero-noise variants, directions; Gaussianity off:
+  it is a host-side test of a coordinate subset whose cost does not grow with K or d);
+- ``two_pass``: the same harvest streaming in two passes (``buffer_bytes=0``).
+
+``test_ratios`` interleaves the three peers round by round (the machine is
+shared, so a drift in load hits all three alike) and reports the median over
+rounds of ``one_pass / plain`` and ``two_pass / plain`` (targets 1.15 and 2.3)
+in ``extra_info`` and on stdout. The slow ``test_ten_million_parameters`` runs a
+harvest of a 1.2e7-parameter MLP in a subprocess and reports its peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stabletail.sgd import harvest  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+_LF = torch.nn.functional.cross_entropy
+
+
+def _mlp():
+    # Simsekli et al.'s fully connected setting (MNIST input, batch 500): d = 79,510
+    return torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10)
+    )
+
+
+def _cnn():
+    # a small AlexNet-style convnet on 28 x 28 input: d = 29,226
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10),
+    )
+
+
+CASES = {"mlp": (_mlp, 500, 40), "cnn": (_cnn, 500, 8)}  # model, batch size, K
+
+
+def _setup(name):
+    make, b, k = CASES[name]
+    torch.manual_seed(0)
+    model = make()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(k * b, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (k * b,), generator=g)
+    return model, x, y, b, k
+
+
+def _runners(name):
+    model, x, y, b, k = _setup(name)
+
+    def plain():
+        for i in range(k):
+            model.zero_grad()
+            _LF(model(x[i * b : (i + 1) * b]), y[i * b : (i + 1) * b]).backward()
+
+    def one_pass():
+        return harvest(model, _LF, (x, y), b, gaussianity_tests=None, progress=False)
+
+    def two_pass():
+        return harvest(model, _LF, (x, y), b, gaussianity_tests=None, buffer_bytes=0, progress=False)
+
+    return {"plain": plain, "one_pass": one_pass, "two_pass": two_pass}
+
+
+@pytest.mark.parametrize("peer", ["plain", "one_pass", "two_pass"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_peer(benchmark, name, peer):
+    benchmark.group = f"harvest-{name}"
+    fn = _runners(name)[peer]
+    fn()  # warm-up (allocator, lazy init)
+    benchmark.pedantic(fn, rounds=5, iterations=1)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_ratios(benchmark, name):
+    benchmark.group = f"ratios-{name}"
+    run = _runners(name)
+    times: dict[str, list[float]] = {p: [] for p in run}
+
+    def one_round():
+        for peer, fn in run.items():
+            t0 = time.perf_counter()
+            fn()
+            times[peer].append(time.perf_counter() - t0)
+
+    one_round()  # warm-up, discarded
+    for v in times.values():
+        v.clear()
+    benchmark.pedantic(one_round, rounds=7, iterations=1)
+    ratios = {
+        f"{p}/plain": statistics.median(t / q for t, q in zip(times[p], times["plain"]))
+        for p in ("one_pass", "two_pass")
+    }
+    benchmark.extra_info.update(ratios)
+    benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
+    print(f"\n{name}: median plain {statistics.median(times['plain']):.3f} s; " + ", ".join(
+        f"{k} = {v:.3f}" for k, v in ratios.items()))
+
+
+_BIG = r"""
+import json, resource, sys, time, torch
+torch.set_num_threads(1)
+from stabletail.sgd import harvest
+torch.manual_seed(0)
+# 784 -> 4096 -> 2048 -> 10: 11,758,602 parameters
+model = torch.nn.Sequential(torch.nn.Linear(784, 4096), torch.nn.ReLU(), torch.nn.Linear(4096, 2048),
+                            torch.nn.ReLU(), torch.nn.Linear(2048, 10))
+k, b = int(sys.argv[1]), 100
+x = torch.randn(k * b, 784); y = torch.randint(0, 10, (k * b,))
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+res = harvest(model, torch.nn.functional.cross_entropy, (x, y), b, buffer_bytes=0, progress=False)
+sec = time.perf_counter() - t0
+print(json.dumps({"n_params": res.n_params, "k": k, "seconds": sec, "status": res.status,
+                  "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+                  "rss_before_gib": rss0 / 2**20, "n_passes": res.n_passes,
+                  "alpha_pooled": res.alpha("pooled")}))
+"""
+
+
+@pytest.mark.slow
+def test_ten_million_parameters(benchmark):
+    """Two-pass streaming harvest of a 1.2e7-parameter model; peak RSS reported (limit 24 GiB)."""
+    benchmark.group = "harvest-1e7"
+    out: dict = {}
+
+    def run():
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        proc = subprocess.run([sys.executable, "-c", _BIG, "20"], capture_output=True, text=True, env=env,
+                              check=True)
+        out.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(out)
+    print("\n", out)
+    assert out["status"] == "ok" and out["n_params"] > 10**7
+    assert out["peak_rss_gib"] < 24.0
