@@ -4,6 +4,7 @@
 
     stabletail study NAME [--preset quick|paper] [--out DIR] [--dataset D,...] [--seeds N|S1,S2,...]
                           [--device cpu|cuda|auto] [--data-dir DIR] [--download] [--set KEY=VALUE ...]
+                          [--engine serial|ray [--address ADDRESS]]
     stabletail study --list
     stabletail tail FILE [--method mohammadi|hill|...] [--level 0.95] [--column N] [--json]
     stabletail fit FILE [--method mle|...] [--parameterization S0|S1] [--level 0.95] [--column N] [--json]
@@ -160,9 +161,17 @@ def _cmd_study(args: argparse.Namespace) -> int:
     if args.seeds:
         seeds = [int(s) for s in args.seeds.split(",")] if "," in args.seeds else int(args.seeds)
     out = Path(args.out or f"results/{args.name}")
+    engine = None
+    if args.engine == "ray":
+        import functools
+
+        from .sgd.studies._ray import ray_engine
+
+        engine = functools.partial(ray_engine, address=args.address)
     run = run_study(
         args.name, out, preset=args.preset, overrides=overrides, seeds=seeds, device=args.device,
         data_dir=args.data_dir, download=args.download, progress=not args.quiet, figures=not args.no_figures,
+        engine=engine,
     )
     print(f"study {args.name} (preset {args.preset}): {run.n_cells} cells, {run.n_skipped} already done, "
           f"{run.n_failed} failed, {run.seconds:.1f} s")
@@ -195,6 +204,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--download", action="store_true", help="download missing data sets (checksums verified)")
     st.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="override a preset entry, VALUE in JSON (e.g. --set lr=[0.01,0.1]); repeatable")
+    st.add_argument("--engine", default="serial", choices=("serial", "ray"),
+                    help="serial (default): cells one after another here; ray: one Ray task per cell")
+    st.add_argument("--address", help="with --engine ray: address of a Ray cluster (default: a local instance)")
     st.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     st.add_argument("--quiet", action="store_true", help="no progress bar")
     st.set_defaults(func=_cmd_study)
