@@ -29,7 +29,7 @@ def _simpson(y: np.ndarray, h: float) -> np.ndarray:
 
 def fisher_information(alpha: float, beta: float) -> np.ndarray:
     """Per-observation Fisher information in (alpha, beta, log scale, loc) at scale 1, loc 0."""
-    G, P = K.density_grids(alpha, beta, True)
+    G, P = K.density_grids(alpha, beta, 2)
     h = 0.0025
     n = int(round(2 * K.Z_SWITCH / h))
     n += n % 2

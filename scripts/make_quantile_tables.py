@@ -48,7 +48,7 @@ def _left_tail_mass(z: float, P: np.ndarray) -> float:
 
 def std_cdf_tools(alpha: float, beta: float):
     """Return (cdf, pdf) callables of the standard S0 law built from the compiled density."""
-    G, P = K.density_grids(alpha, beta, False)
+    G, P = K.density_grids(alpha, beta, 0)
     z0 = -K.Z_SWITCH
     k0 = int(math.ceil((z0 + 0.5 * K.L_PERIOD) / K.H))
     k1 = int(math.floor((K.Z_SWITCH + 0.5 * K.L_PERIOD) / K.H))

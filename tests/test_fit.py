@@ -53,7 +53,7 @@ def test_fft_density_matches_nolan_tables():
         for b in np.unique(be):
             m = (al == a) & (be == b) & (p > 1e-300)
             z = x[m] - (0.0 if a == 1.0 else b * math.tan(math.pi * a / 2))  # S1 -> S0 point
-            G, P = K.density_grids(float(a), float(b), False)
+            G, P = K.density_grids(float(a), float(b), 0)
             f, _ = K.density_points(np.ascontiguousarray(z), G, P)
             rel = np.abs(f / p[m] - 1.0)
             assert rel.max() < 5e-5, (a, b, z[np.argmax(rel)])
@@ -69,7 +69,7 @@ def test_fft_density_and_scores_match_stable_module(alpha, beta):
     (truncation ~1e-8, roundoff ~1e-10/1e-4); tolerance 1e-4 relative to max|f|.
     """
     z = np.linspace(-12, 12, 49)
-    G, P = K.density_grids(alpha, beta, True)
+    G, P = K.density_grids(alpha, beta, 2)
     out = K.point_scores(z, G, P)
     f = np.exp(out[:, 0])
     ref = stable.pdf(z, alpha, beta)

@@ -32,9 +32,11 @@ cubically through the series at 1 -/+ W and 1 -/+ 2W, W = ALPHA_WINDOW.
 Measured against Nolan's tables: relative error <= 5e-5 for alpha >= 0.7
 (about 1e-6 for alpha >= 1.1), including alpha = 1.
 
-Derivatives in alpha come from central differences (step ``DELTA``) of the
-characteristic function and of the tail series; in beta the characteristic
-function is differentiated analytically.
+First and second derivatives in alpha and beta come from the same FFT (the
+characteristic function is differentiated analytically in beta and through
+central differences of the real function h(alpha) in alpha); in the tail and
+alias series they are central differences with step ``TSTEP``.  Derivatives
+in z come from the interpolating polynomial.
 """
 
 from __future__ import annotations
@@ -56,12 +58,17 @@ K_TAIL = 16
 K_ALIAS = 8
 N_PARTS = 4
 ALPHA_WINDOW = 0.03
-DELTA = 1e-5
+DELTA = 1e-5  # step of the central difference of h(alpha) in the characteristic function
+DELTA2 = 1e-3  # step of the second difference of h(alpha)
+TSTEP = 1e-4  # step of the differences of the tail and alias series in alpha and beta
 N_COARSE = 33
 M_ALIAS = 3
 TINY = 1e-300
-# variants of (alpha, beta) used for derivatives of the tail and alias terms
-_VARIANTS = ((0.0, 0.0), (DELTA, 0.0), (-DELTA, 0.0), (0.0, DELTA), (0.0, -DELTA))
+# variants of (alpha, beta) (in units of TSTEP) for differences of the tail and alias terms
+_VA = np.array([0.0, 1.0, -1.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0])
+_VB = np.array([0.0, 0.0, 0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+N_VAR = 9
+N_ROWS = 6  # grid rows at level 2: f, f_a, f_b, f_aa, f_ab, f_bb
 NPAR = 3 + 2 * K_TAIL
 
 
@@ -75,9 +82,10 @@ def _hfun(a, t, lt):
 
 
 @jit
-def cf_arrays(alpha, beta, derivs):
-    """dt/(2 pi) * phi(t_j) (and its alpha, beta derivatives) for t_j = j DT."""
-    nrow = 3 if derivs else 1
+def cf_arrays(alpha, beta, level):
+    """dt/(2 pi) * phi(t_j) for t_j = j DT; at level 2 also its first and second
+    derivatives in (alpha, beta): rows phi, phi_a, phi_b, phi_aa, phi_ab, phi_bb."""
+    nrow = N_ROWS if level == 2 else 1
     out = np.zeros((nrow, NT), dtype=np.complex128)
     w = DT / (2.0 * math.pi)
     out[0, 0] = w
@@ -90,10 +98,16 @@ def cf_arrays(alpha, beta, derivs):
         hb = _hfun(alpha, t, lt)
         p0 = w * np.exp(complex(-ta, -beta * hb))
         out[0, j] = p0
-        if derivs:
-            dh = (_hfun(alpha + DELTA, t, lt) - _hfun(alpha - DELTA, t, lt)) / (2.0 * DELTA)
-            out[1, j] = complex(-ta * lt, -beta * dh) * p0
-            out[2, j] = complex(0.0, -hb) * p0
+        if level == 2:
+            ha = (_hfun(alpha + DELTA, t, lt) - _hfun(alpha - DELTA, t, lt)) / (2.0 * DELTA)
+            haa = (_hfun(alpha + DELTA2, t, lt) - 2.0 * hb + _hfun(alpha - DELTA2, t, lt)) / (DELTA2 * DELTA2)
+            psa = complex(-ta * lt, -beta * ha)
+            psb = complex(0.0, -hb)
+            out[1, j] = psa * p0
+            out[2, j] = psb * p0
+            out[3, j] = (complex(-ta * lt * lt, -beta * haa) + psa * psa) * p0
+            out[4, j] = (complex(0.0, -ha) + psa * psb) * p0
+            out[5, j] = psb * psb * p0
     return out
 
 
@@ -116,16 +130,16 @@ def _series_coefs(a, b, row):
 
 @jit
 def tail_params(alpha, beta):
-    """Tail-series parameters, shape (5 variants, N_PARTS parts, NPAR); see module doc.
+    """Tail-series parameters, shape (N_VAR variants, N_PARTS parts, NPAR); see module doc.
 
     Outside the window a single part (weight 1).  Inside |alpha - 1| <
     ALPHA_WINDOW (beta != 0) the tail is the cubic Lagrange interpolant in
     alpha through the series at 1 -/+ W and 1 -/+ 2W.
     """
-    P = np.zeros((5, N_PARTS, NPAR))
-    for v in range(5):
-        a = alpha + (DELTA if v == 1 else (-DELTA if v == 2 else 0.0))
-        b = beta + (DELTA if v == 3 else (-DELTA if v == 4 else 0.0))
+    P = np.zeros((N_VAR, N_PARTS, NPAR))
+    for v in range(N_VAR):
+        a = alpha + TSTEP * _VA[v]
+        b = beta + TSTEP * _VB[v]
         for part in range(N_PARTS):
             P[v, part, 1] = a
         if b != 0.0 and abs(a - 1.0) < ALPHA_WINDOW:
@@ -146,25 +160,29 @@ def tail_params(alpha, beta):
 
 @jit
 def _series(u, a, P, off, kmax=K_TAIL):
-    """sum_k c_k u**(-k a - 1) and its u-derivative, u > 0, coefs P[off:off+kmax]."""
+    """sum_k c_k u**(-k a - 1) and its first two u-derivatives, u > 0, coefs P[off:off+kmax]."""
     p = 1.0 / u
     q = math.exp(-a * math.log(u))
     pk = p
     val = 0.0
-    dval = 0.0
+    d1 = 0.0
+    d2 = 0.0
     for k in range(kmax):
         pk *= q
-        c = P[off + k]
-        val += c * pk
-        dval -= ((k + 1) * a + 1.0) * c * pk
-    return val, dval * p
+        c = P[off + k] * pk
+        e = (k + 1) * a + 1.0
+        val += c
+        d1 -= e * c
+        d2 += e * (e + 1.0) * c
+    return val, d1 * p, d2 * p * p
 
 
 @jit
 def tail_eval(z, Pv):
-    """Tail-series density and its z-derivative at S0 point z for one variant Pv (2, NPAR)."""
+    """Tail-series density and its first two z-derivatives at S0 point z for one variant Pv."""
     f = 0.0
     fz = 0.0
+    fzz = 0.0
     for part in range(Pv.shape[0]):
         w = Pv[part, 0]
         if w == 0.0:
@@ -172,14 +190,14 @@ def tail_eval(z, Pv):
         x = z + Pv[part, 2]
         a = Pv[part, 1]
         if x > 0.0:
-            v, d = _series(x, a, Pv[part], 3)
-            f += w * v
+            v, d, dd = _series(x, a, Pv[part], 3)
             fz += w * d
         else:
-            v, d = _series(-x, a, Pv[part], 3 + K_TAIL)
-            f += w * v
+            v, d, dd = _series(-x, a, Pv[part], 3 + K_TAIL)
             fz -= w * d
-    return f, fz
+        f += w * v
+        fzz += w * dd
+    return f, fz, fzz
 
 
 @jit
@@ -209,9 +227,9 @@ def alias_sum(z, Pv):
         a = Pv[part, 1]
         x = z + Pv[part, 2]
         for m in range(1, M_ALIAS + 1):
-            v, _ = _series(x + m * L_PERIOD, a, Pv[part], 3, K_ALIAS)
+            v, _, _ = _series(x + m * L_PERIOD, a, Pv[part], 3, K_ALIAS)
             tot += w * v
-            v, _ = _series(m * L_PERIOD - x, a, Pv[part], 3 + K_TAIL, K_ALIAS)
+            v, _, _ = _series(m * L_PERIOD - x, a, Pv[part], 3 + K_TAIL, K_ALIAS)
             tot += w * v
         tot += w * _powsum_tail(x, a, Pv[part], 3)
         tot += w * _powsum_tail(-x, a, Pv[part], 3 + K_TAIL)
@@ -220,17 +238,23 @@ def alias_sum(z, Pv):
 
 @jit
 def correct_grid(G, P):
-    """Subtract the aliased copies from the periodised grids G (rows: f, f_alpha, f_beta)."""
+    """Subtract the aliased copies from the periodised grids G (rows as in cf_arrays)."""
     nrow = G.shape[0]
     zlo = Z_SWITCH + 4 * H
     dz = 2.0 * zlo / (N_COARSE - 1)
     C = np.zeros((nrow, N_COARSE))
+    A = np.zeros(N_VAR)
     for i in range(N_COARSE):
         z = -zlo + i * dz
-        C[0, i] = alias_sum(z, P[0])
-        if nrow == 3:
-            C[1, i] = (alias_sum(z, P[1]) - alias_sum(z, P[2])) / (2.0 * DELTA)
-            C[2, i] = (alias_sum(z, P[3]) - alias_sum(z, P[4])) / (2.0 * DELTA)
+        for v in range(N_VAR if nrow > 1 else 1):
+            A[v] = alias_sum(z, P[v])
+        C[0, i] = A[0]
+        if nrow > 1:
+            C[1, i] = (A[1] - A[2]) / (2.0 * TSTEP)
+            C[2, i] = (A[3] - A[4]) / (2.0 * TSTEP)
+            C[3, i] = (A[1] - 2.0 * A[0] + A[2]) / (TSTEP * TSTEP)
+            C[4, i] = (A[5] - A[6] - A[7] + A[8]) / (4.0 * TSTEP * TSTEP)
+            C[5, i] = (A[3] - 2.0 * A[0] + A[4]) / (TSTEP * TSTEP)
     kmin = int((L_PERIOD / 2 - zlo) / H) + 1
     kmax = N_GRID - kmin
     for k in range(kmin, kmax):
@@ -247,9 +271,10 @@ def correct_grid(G, P):
             G[row, k] -= w0 * C[row, i - 1] + w1 * C[row, i] + w2 * C[row, i + 1] + w3 * C[row, i + 2]
 
 
-def density_grids(alpha: float, beta: float, derivs: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Grids (rows f[, f_alpha, f_beta]) of the standard S0 density on z_k = -L/2 + k H, and tail params."""
-    A = cf_arrays(alpha, beta, derivs)
+def density_grids(alpha: float, beta: float, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grids of the standard S0 density on z_k = -L/2 + k H (level 0: f; level 2: also its
+    first and second derivatives in alpha and beta, rows as in cf_arrays), and tail params."""
+    A = cf_arrays(alpha, beta, level)
     G = scipy.fft.hfft(A, n=N_GRID, axis=-1)
     G = np.ascontiguousarray(np.roll(G, N_GRID // 2, axis=-1))
     P = tail_params(alpha, beta)
@@ -258,8 +283,9 @@ def density_grids(alpha: float, beta: float, derivs: bool) -> tuple[np.ndarray, 
 
 
 @jit
-def _point(z, G, P, derivs):
-    """f, f_z, f_alpha, f_beta at standard point z."""
+def _point(z, G, P, level):
+    """At standard point z: f, f_z, f_zz and (level 2) f_a, f_b, f_az, f_bz, f_aa, f_ab, f_bb."""
+    fa = fb = faz = fbz = faa = fab = fbb = 0.0
     if abs(z) <= Z_SWITCH:
         u = (z + 0.5 * L_PERIOD) / H
         k = int(math.floor(u))
@@ -269,32 +295,47 @@ def _point(z, G, P, derivs):
         w1 = rm * r1 * r2 / 2.0
         w2 = -rm * r * r2 / 2.0
         w3 = rm * r * r1 / 6.0
-        d0 = -(r1 * r2 + r * r2 + r * r1) / 6.0
-        d1 = (r1 * r2 + rm * r2 + rm * r1) / 2.0
-        d2 = -(r * r2 + rm * r2 + rm * r) / 2.0
-        d3 = (r * r1 + rm * r1 + rm * r) / 6.0
-        g = G[0]
-        f = w0 * g[k - 1] + w1 * g[k] + w2 * g[k + 1] + w3 * g[k + 2]
-        fz = (d0 * g[k - 1] + d1 * g[k] + d2 * g[k + 1] + d3 * g[k + 2]) / H
-        fa = 0.0
-        fb = 0.0
-        if derivs:
-            g = G[1]
-            fa = w0 * g[k - 1] + w1 * g[k] + w2 * g[k + 1] + w3 * g[k + 2]
-            g = G[2]
-            fb = w0 * g[k - 1] + w1 * g[k] + w2 * g[k + 1] + w3 * g[k + 2]
-        return f, fz, fa, fb
-    f, fz = tail_eval(z, P[0])
-    fa = 0.0
-    fb = 0.0
-    if derivs:
-        fp, _ = tail_eval(z, P[1])
-        fm, _ = tail_eval(z, P[2])
-        fa = (fp - fm) / (2.0 * DELTA)
-        fp, _ = tail_eval(z, P[3])
-        fm, _ = tail_eval(z, P[4])
-        fb = (fp - fm) / (2.0 * DELTA)
-    return f, fz, fa, fb
+        d0 = -(r1 * r2 + r * r2 + r * r1) / (6.0 * H)
+        d1 = (r1 * r2 + rm * r2 + rm * r1) / (2.0 * H)
+        d2 = -(r * r2 + rm * r2 + rm * r) / (2.0 * H)
+        d3 = (r * r1 + rm * r1 + rm * r) / (6.0 * H)
+        e0 = -r1 / (H * H)
+        e1 = (3.0 * r - 2.0) / (H * H)
+        e2 = (1.0 - 3.0 * r) / (H * H)
+        e3 = r / (H * H)
+        g0, g1, g2, g3 = G[0, k - 1], G[0, k], G[0, k + 1], G[0, k + 2]
+        f = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
+        fz = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
+        fzz = e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3
+        if level == 2:
+            g0, g1, g2, g3 = G[1, k - 1], G[1, k], G[1, k + 1], G[1, k + 2]
+            fa = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
+            faz = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
+            g0, g1, g2, g3 = G[2, k - 1], G[2, k], G[2, k + 1], G[2, k + 2]
+            fb = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
+            fbz = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
+            faa = w0 * G[3, k - 1] + w1 * G[3, k] + w2 * G[3, k + 1] + w3 * G[3, k + 2]
+            fab = w0 * G[4, k - 1] + w1 * G[4, k] + w2 * G[4, k + 1] + w3 * G[4, k + 2]
+            fbb = w0 * G[5, k - 1] + w1 * G[5, k] + w2 * G[5, k + 1] + w3 * G[5, k + 2]
+        return f, fz, fzz, fa, fb, faz, fbz, faa, fab, fbb
+    f, fz, fzz = tail_eval(z, P[0])
+    if level == 2:
+        ap, apz, _ = tail_eval(z, P[1])
+        am, amz, _ = tail_eval(z, P[2])
+        bp, bpz, _ = tail_eval(z, P[3])
+        bm, bmz, _ = tail_eval(z, P[4])
+        pp, _, _ = tail_eval(z, P[5])
+        pm, _, _ = tail_eval(z, P[6])
+        mp, _, _ = tail_eval(z, P[7])
+        mm, _, _ = tail_eval(z, P[8])
+        fa = (ap - am) / (2.0 * TSTEP)
+        faz = (apz - amz) / (2.0 * TSTEP)
+        fb = (bp - bm) / (2.0 * TSTEP)
+        fbz = (bpz - bmz) / (2.0 * TSTEP)
+        faa = (ap - 2.0 * f + am) / (TSTEP * TSTEP)
+        fbb = (bp - 2.0 * f + bm) / (TSTEP * TSTEP)
+        fab = (pp - pm - mp + mm) / (4.0 * TSTEP * TSTEP)
+    return f, fz, fzz, fa, fb, faz, fbz, faa, fab, fbb
 
 
 @jit
@@ -304,7 +345,9 @@ def density_points(z, G, P):
     f = np.empty(n)
     fz = np.empty(n)
     for i in range(n):
-        f[i], fz[i], _, _ = _point(z[i], G, P, False)
+        r = _point(z[i], G, P, 0)
+        f[i] = r[0]
+        fz[i] = r[1]
     return f, fz
 
 
@@ -314,7 +357,7 @@ def point_scores(z, G, P):
     n = z.size
     out = np.empty((n, 5))
     for i in range(n):
-        f, fz, fa, fb = _point(z[i], G, P, True)
+        f, fz, _, fa, fb, _, _, _, _, _ = _point(z[i], G, P, 2)
         f = max(f, TINY)
         out[i, 0] = math.log(f)
         out[i, 1] = fa / f
@@ -325,64 +368,62 @@ def point_scores(z, G, P):
 
 
 @jit
-def _chunk(x, lo, hi, loc, scale, G, P, derivs, out):
+def loglik_pass(x, loc, scale, G, P, level):
+    """Log-likelihood and (level 2) its score, BHHH matrix and Hessian.
+
+    Coordinates (alpha, beta, log scale, loc).  Returns a vector of 25:
+    [loglik, g(4), B(10), Hess(10)], the 4x4 matrices as upper triangles,
+    row-major.  Serial on purpose: on the shared two-core machine a threaded
+    pass was measured up to 80 times slower than this one.
+    """
     inv = 1.0 / scale
     ll = 0.0
-    g0 = g1 = g2 = g3 = 0.0
-    b00 = b01 = b02 = b03 = b11 = b12 = b13 = b22 = b23 = b33 = 0.0
-    for i in range(lo, hi):
+    g = np.zeros(4)
+    B = np.zeros(10)
+    Hs = np.zeros(10)
+    s = np.zeros(4)
+    Hp = np.zeros(10)
+    for i in range(x.size):
         z = (x[i] - loc) * inv
-        f, fz, fa, fb = _point(z, G, P, derivs)
+        f, fz, fzz, fa, fb, faz, fbz, faa, fab, fbb = _point(z, G, P, level)
         f = max(f, TINY)
         ll += math.log(f)
-        if derivs:
+        if level == 2:
             r = 1.0 / f
-            s0 = fa * r
-            s1 = fb * r
-            s3 = -fz * r
-            s2 = z * s3 - 1.0
-            s3 *= inv
-            g0 += s0
-            g1 += s1
-            g2 += s2
-            g3 += s3
-            b00 += s0 * s0
-            b01 += s0 * s1
-            b02 += s0 * s2
-            b03 += s0 * s3
-            b11 += s1 * s1
-            b12 += s1 * s2
-            b13 += s1 * s3
-            b22 += s2 * s2
-            b23 += s2 * s3
-            b33 += s3 * s3
-    out[0] = ll - (hi - lo) * math.log(scale)
-    out[1] = g0
-    out[2] = g1
-    out[3] = g2
-    out[4] = g3
-    out[5] = b00
-    out[6] = b01
-    out[7] = b02
-    out[8] = b03
-    out[9] = b11
-    out[10] = b12
-    out[11] = b13
-    out[12] = b22
-    out[13] = b23
-    out[14] = b33
-
-
-@jit
-def loglik_pass(x, loc, scale, G, P, derivs):
-    """Sum of log-likelihood, score (alpha, beta, log scale, loc) and the BHHH matrix.
-
-    Returns a vector of 15: [loglik, g(4), B(10, upper triangle row-major)].
-    Serial on purpose: on a shared two-core machine a threaded pass was
-    measured up to 80 times slower than this one.
-    """
-    out = np.zeros(15)
-    _chunk(x, 0, x.size, loc, scale, G, P, derivs, out)
+            lz = fz * r  # d log f / dz
+            lzz = fzz * r - lz * lz
+            la = fa * r
+            lb = fb * r
+            laz = faz * r - la * lz
+            lbz = fbz * r - lb * lz
+            s[0] = la
+            s[1] = lb
+            s[2] = -z * lz - 1.0
+            s[3] = -lz * inv
+            # Hessian of log f(z) - log scale, z = (x - loc) / scale, dz/dlogscale = -z, dz/dloc = -1/scale
+            Hp[0] = faa * r - la * la
+            Hp[1] = fab * r - la * lb
+            Hp[2] = -z * laz
+            Hp[3] = -laz * inv
+            Hp[4] = fbb * r - lb * lb
+            Hp[5] = -z * lbz
+            Hp[6] = -lbz * inv
+            Hp[7] = z * lz + z * z * lzz
+            Hp[8] = (z * lzz + lz) * inv
+            Hp[9] = lzz * inv * inv
+            idx = 0
+            for a in range(4):
+                g[a] += s[a]
+                for b in range(a, 4):
+                    B[idx] += s[a] * s[b]
+                    idx += 1
+            for j in range(10):
+                Hs[j] += Hp[j]
+    out = np.empty(25)
+    out[0] = ll - x.size * math.log(scale)
+    out[1:5] = g
+    out[5:15] = B
+    out[15:25] = Hs
     return out
 
 
