@@ -608,7 +608,7 @@ def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int):
         th0 = _mle_s0(x[:: n // _SUBSAMPLE_SIZE], fixed, max_iter)[0].copy()
         th0[2] = math.log(th0[2])
     else:
-        st, _, _ = _ecf_s0(x, fixed, max_iter=3, with_cov=False)
+        st, _, _ = _ecf_s0(x, fixed, max_iter=2, with_cov=False)
         th0 = np.array([st[0], st[1], math.log(st[2]), st[3]])
     free = np.ones(4, dtype=bool)
     for i, k in enumerate(PARAM_NAMES):
