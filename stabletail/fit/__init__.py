@@ -465,7 +465,7 @@ def _ecf_s0(
         a, b, s, m = a_n, b_n, s * math.exp(ls), m + s * mm
         if last:
             break
-        if change < 1e-6:
+        if change < 1e-5:
             max_iter = it + 1  # one more round, at the settled standardisation
     theta = np.array([a, b, fixed.get("scale", s), fixed.get("loc", m)])
     if not with_cov:
