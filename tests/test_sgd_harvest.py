@@ -273,3 +273,21 @@ def test_outputs_written_atomically(tmp_path):
     doc = json.loads((tmp_path / "t.json").read_text())
     assert doc["status"] == "ok" and len(doc["table"]) == len(res.table)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.csv", "t.csv", "t.json"]  # no temp files left
+
+
+def test_options_subset_zeros_protocols_and_progress(capsys):
+    model = _mlp(p=6, h=5)
+    x, y = _data(n=240, p=6, dead=1)
+    res = harvest(model, _mse, (x, y), 10, n_coordinates=20, zeros=["excluded"], progress=True,
+                  protocols=("per_coordinate", "pooled"))
+    assert {r["zeros"] for r in res.table} == {"excluded"}
+    assert {r["protocol"] for r in res.table} == {"per_coordinate", "pooled"}
+    per = res.rows("per_coordinate")
+    # a seeded uniform subset of 20 of the 46 coordinates; layers split it
+    assert sum(r["n"] for r in per if r["layer"] != MODEL) == next(r["n"] for r in per if r["layer"] == MODEL)
+    assert next(r["n"] for r in per if r["layer"] == MODEL) <= 20
+    assert "harvest" in capsys.readouterr().err  # the progress bar was drawn
+    only = harvest(model, _mse, (x, y), 10, protocols=(), directions=False, gaussianity_tests=("shapiro",))
+    assert only.table == () and only.directions == () and {r["test"] for r in only.gaussianity} == {"shapiro"}
+    with pytest.raises(ValueError, match="zeros"):
+        harvest(model, _mse, (x, y), 10, zeros=["all"])

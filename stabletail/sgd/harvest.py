@@ -311,6 +311,7 @@ def harvest(
     sampling: str = "partition",
     full_gradient: str = "mean",
     protocols: Sequence[str] = PROTOCOLS,
+    zeros: Sequence[str] = ("included", "excluded"),
     per_coordinate_estimator: str = "mohammadi",
     n_coordinates: int | None = None,
     gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
@@ -356,6 +357,9 @@ def harvest(
         their size).
     protocols : sequence of str
         Any of :data:`~stabletail.sgd.protocols.PROTOCOLS`.
+    zeros : sequence of {"included", "excluded"}
+        Which variants to report: with the zero-noise coordinates (identical
+        gradient in every minibatch), without them, or both (default).
     per_coordinate_estimator : {"mohammadi", "log_moment"}
         Estimator of ``"per_coordinate"`` (see :mod:`stabletail.sgd.protocols`
         for why Mohammadi is the default).
@@ -412,6 +416,11 @@ def harvest(
     for p in protocols:
         check_choice("protocols", p, PROTOCOLS)
     check_choice("per_coordinate_estimator", per_coordinate_estimator, PER_COORDINATE_ESTIMATORS)
+    zeros = tuple(zeros)
+    if not zeros:
+        raise ValueError("zeros must name at least one of 'included', 'excluded'")
+    for z in zeros:
+        check_choice("zeros", z, ("included", "excluded"))
     tests = tuple(gaussianity_tests or ())
     for t in tests:
         check_choice("gaussianity_tests", t, GAUSSIANITY_TESTS)
@@ -479,21 +488,28 @@ def harvest(
                         bar.update(1)
                     return loss.detach()
 
-                def rows_pass(buf: torch.Tensor, sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
-                    """One pass over the K batches; rows go to ``buf`` (K rows when kept)."""
+                # Rows live in chunks of at most _CHUNK_BYTES (all K rows when kept, one
+                # reused chunk when streaming): chunks this small are recycled by the
+                # allocator between harvests instead of being mapped (and faulted in) afresh.
+                n_chunks = -(-k // chunk_rows) if keep else 1
+                bufs = [
+                    torch.empty(min(chunk_rows, k - c * chunk_rows), d, dtype=dtype, device=device)
+                    for c in range(n_chunks)
+                ]
+
+                def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
+                    """One pass over the K batches, feeding full chunks of rows to ``sink``."""
                     pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
-                    start = 0
                     for i, (x, y) in enumerate(batches):
-                        slot = i if keep else i - start
-                        pass_losses[i] = grad_into(x, y, buf[slot], i)
-                        if i + 1 - start == chunk_rows or i + 1 == k:
-                            sink(buf[start : i + 1] if keep else buf[: i + 1 - start], start)
-                            start = i + 1
+                        c, j = divmod(i, chunk_rows)
+                        buf = bufs[c if keep else 0]
+                        pass_losses[i] = grad_into(x, y, buf[j], i)
+                        if j + 1 == chunk_rows or i + 1 == k:
+                            sink(buf[: j + 1], c * chunk_rows)
                     return pass_losses
 
-                buf = torch.empty((k if keep else chunk_rows), d, dtype=dtype, device=device)
                 pre = ts.PrePass(k, offsets, dtype, device)
-                losses = rows_pass(buf, pre.update)
+                losses = rows_pass(pre.update)
                 sq = pre.sq_norms
                 row_ok = torch.isfinite(sq.sum(1)) & torch.isfinite(losses)
                 n_bad = int(k - row_ok.sum().item())
@@ -531,10 +547,10 @@ def harvest(
                         k, offsets, g_full, inv_sd, nz_index, frozenset(want), eps, gauss_index, inv_norms
                     )
                     if keep:
-                        for k0 in range(0, k, chunk_rows):
-                            main.update(buf[k0 : k0 + chunk_rows], k0)
+                        for c, buf in enumerate(bufs):
+                            main.update(buf, c * chunk_rows)
                     else:
-                        losses2 = rows_pass(buf, main.update)
+                        losses2 = rows_pass(main.update)
                         if not torch.allclose(losses, losses2, rtol=1e-5, atol=0.0):
                             status = "inconsistent_batches"
                             message = "the two passes over data saw different minibatches (reshuffling loader?)"
@@ -580,11 +596,11 @@ def harvest(
         gauss_rows = _gauss_rows(main, layer_names, offsets, tests, level, random_state) if tests else []
         dir_rows = _direction_rows(main, layer_names, ranges, grad_norms) if directions else []
         if store:
-            noise = (buf - main.g_full).to(torch.float64).cpu().numpy()
+            noise = (torch.cat(bufs) - main.g_full).to(torch.float64).cpu().numpy()
     return HarvestResult(
         status=status,
         message=message,
-        table=tuple(table),
+        table=tuple(r for r in table if r["zeros"] in zeros),
         gaussianity=tuple(gauss_rows),
         directions=tuple(dir_rows),
         layers=tuple(layers_tab),
@@ -714,14 +730,17 @@ def _build_table(
                                                   stream.block, level)
                     out.update(n=k * n_coord, block_size=stream.block)
                 elif proto == "per_coordinate":
-                    vals = pc_alpha[sel]
-                    pick = nz_sel if drop else None
-                    if subset is not None:
-                        pick = subset[sel] if pick is None else pick & subset[sel]
-                    if pick is not None:
-                        vals = vals[pick]
-                    out.update(summarize_per_coordinate(vals, level))
-                    out.update(estimator=estimator, n=int(np.isfinite(vals).sum()),
+                    if zeros == "included" or drop:  # else the same coordinates as "included"
+                        vals = pc_alpha[sel]
+                        pick = nz_sel if drop else None
+                        if subset is not None:
+                            pick = subset[sel] if pick is None else pick & subset[sel]
+                        if pick is not None:
+                            vals = vals[pick]
+                        summary = summarize_per_coordinate(vals, level)
+                        n_used = int(np.isfinite(vals).sum())
+                    out.update(summary)
+                    out.update(estimator=estimator, n=n_used,
                                block_size=main.k1 if estimator == "mohammadi" else 0)
                 else:  # norm: dropping zero-noise coordinates changes no norm
                     col = li if li < n_layers else n_layers
