@@ -10,6 +10,8 @@ import functools
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -129,3 +131,10 @@ def test_bad_options():
     with pytest.raises(ValueError, match="num_cpus"):
         next(ray_engine(cells, "cpu", None, num_cpus=0))
     assert list(ray_engine([], "cpu", None)) == []  # nothing to do: Ray is not even started
+
+
+def test_ray_is_imported_only_by_the_ray_engine():
+    code = ("import sys, stabletail, stabletail.sgd, stabletail.sgd.studies, stabletail.cli; "
+            "import stabletail.sgd.studies._ray; print('ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"
