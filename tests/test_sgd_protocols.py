@@ -250,22 +250,30 @@ def _per_coordinate_estimates(e, estimator):
     return np.where(inv > 0.5, 1 / np.where(inv > 0.5, inv, 1), 2.0)
 
 
-@pytest.mark.parametrize("k", [50, 100, 200])
-def test_per_coordinate_estimator_choice(k):
-    # 1000 seeded coordinates per alpha, K values each, centred by their mean as the
-    # harvester centres the noise. The median over coordinates (what is reported) of
-    # the Mohammadi estimate is within 0.08 of alpha everywhere (its sd here is about
-    # 1.25 * 0.35 / sqrt(1000) = 0.014, measured bias <= 0.05 with 4000 coordinates);
-    # log-moment's median is biased upward at alpha = 1.2 by more than 0.1.
+def test_per_coordinate_estimator_choice():
+    # The table in docs/sgd.md (print it with -s). 4000 seeded coordinates per cell, K
+    # symmetric-stable values each, centred by their mean as the harvester centres the
+    # noise. Reported per coordinate is the median over coordinates, so its bias is
+    # what matters: its sd is about 1.25 * 0.4 / sqrt(4000) = 0.008. Measured: Mohammadi
+    # within 0.054 of alpha everywhere, and closer than log-moment in every heavy-tailed
+    # cell (log-moment +0.04..+0.29); the bounds below leave 3 sd of room.
     rng = np.random.default_rng(2019)
-    for alpha in (2.0, 1.8, 1.5, 1.2):
-        e = _symmetric_stable(alpha, (k, 1000), rng)
-        e -= e.mean(axis=0)
-        moh = np.median(_per_coordinate_estimates(e, "mohammadi"))
-        assert abs(moh - alpha) < 0.08, (k, alpha, moh)
-        if alpha == 1.2:
-            lm = np.median(_per_coordinate_estimates(e, "log_moment"))
-            assert lm - alpha > 0.1 and abs(lm - alpha) > abs(moh - alpha)
+    print("\n   K  alpha  mohammadi: median-bias  rmse   log_moment: median-bias  rmse")
+    for k in (50, 100, 200):
+        for alpha in (2.0, 1.8, 1.5, 1.2):
+            e = _symmetric_stable(alpha, (k, 4000), rng)
+            e -= e.mean(axis=0)
+            stats_ = {}
+            for name in ("mohammadi", "log_moment"):
+                est = _per_coordinate_estimates(e, name)
+                stats_[name] = (np.median(est) - alpha, math.sqrt(np.mean((est - alpha) ** 2)))
+            (mb, mr), (lb, lr) = stats_["mohammadi"], stats_["log_moment"]
+            print(f"{k:4d}  {alpha:4.1f}  {mb:+19.3f}  {mr:5.3f}  {lb:+21.3f}  {lr:5.3f}")
+            assert abs(mb) < 0.054 + 3 * 0.008, (k, alpha, mb)
+            if alpha < 2.0:
+                assert abs(mb) < abs(lb), (k, alpha, mb, lb)
+            if alpha == 1.2:
+                assert lb > 0.1 and lr > mr, (k, lb, lr, mr)
 
 
 # ------------------------------------------------------------- chunking and invariance
