@@ -30,7 +30,7 @@ CONFIGS = {
                                                    n_gaussianity=10)),
     # K = 10 random draws of 8 examples, train mode with dropout (seeded per minibatch)
     "random": dict(n=90, batch=8, harvest=dict(sampling="random", n_batches=10, eval_mode=False,
-                                               n_gaussianity=10)),
+                                               n_gaussianity=10, zeros=("excluded",))),
 }
 
 

@@ -254,6 +254,7 @@ def harvest_distributed(
     sampling: str = "partition",
     full_gradient: str = "mean",
     protocols: Sequence[str] = PROTOCOLS,
+    zeros: Sequence[str] = ("included", "excluded"),
     per_coordinate_estimator: str = "mohammadi",
     n_coordinates: int | None = None,
     gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
@@ -281,7 +282,7 @@ def harvest_distributed(
     group : torch.distributed.ProcessGroup, optional
         The process group (default: the default group, which must be
         initialised, e.g. by :func:`init_distributed`).
-    n_batches, sampling, full_gradient, protocols, per_coordinate_estimator, \
+    n_batches, sampling, full_gradient, protocols, zeros, per_coordinate_estimator, \
 n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, level
         As for :func:`stabletail.sgd.harvest`.
     buffer_bytes : int
@@ -318,6 +319,11 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     for p in protocols:
         check_choice("protocols", p, PROTOCOLS)
     check_choice("per_coordinate_estimator", per_coordinate_estimator, PER_COORDINATE_ESTIMATORS)
+    zeros = tuple(zeros)
+    if not zeros:
+        raise ValueError("zeros must name at least one of 'included', 'excluded'")
+    for z in zeros:
+        check_choice("zeros", z, ("included", "excluded"))
     tests = tuple(gaussianity_tests or ())
     for t in tests:
         check_choice("gaussianity_tests", t, GAUSSIANITY_TESTS)
@@ -485,7 +491,7 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     return HarvestResult(
         status=status,
         message=message,
-        table=tuple(table),
+        table=tuple(r for r in table if r["zeros"] in zeros),
         gaussianity=tuple(gauss_rows),
         directions=tuple(dir_rows),
         layers=tuple(layers_tab),
