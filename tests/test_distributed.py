@@ -28,6 +28,8 @@ CONFIGS = {
     # gradient, a coordinate subset
     "streamed": dict(n=110, batch=8, harvest=dict(buffer_bytes=0, full_gradient="exact", n_coordinates=20,
                                                    n_gaussianity=10)),
+    # a data loader (a list of 11 batches of 7): every rank iterates it and skips the others' batches
+    "loader": dict(n=77, batch=7, harvest=dict(n_gaussianity=10)),
     # K = 10 random draws of 8 examples, train mode with dropout (seeded per minibatch)
     "random": dict(n=90, batch=8, harvest=dict(sampling="random", n_batches=10, eval_mode=False,
                                                n_gaussianity=10, zeros=("excluded",))),
@@ -47,7 +49,11 @@ def _problem(name):
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
-    return model, torch.nn.functional.cross_entropy, (x, y), spec["batch"], spec["harvest"]
+    data = (x, y)
+    if name == "loader":
+        b = spec["batch"]
+        data = [(x[i : i + b], y[i : i + b]) for i in range(0, spec["n"], b)]
+    return model, torch.nn.functional.cross_entropy, data, spec["batch"], spec["harvest"]
 
 
 def _rank_main(out_dir):
@@ -152,7 +158,7 @@ def test_rank_rows_cover_the_partition_on_block_boundaries():
         k1 = k1 if k1 >= 2 else math.isqrt(k)
         for world in (1, 2, 3, 5):
             parts = [rank_rows(k, world, r) for r in range(world)]
-            assert parts[0][0] == 0 and parts[-1][1] == k
+            assert parts[0][0] == 0 and parts[0][1] > 0 and parts[-1][1] == k  # rank 0 holds row 0
             assert all(parts[i][1] == parts[i + 1][0] for i in range(world - 1))
             if k1 >= 2:  # every boundary inside the row blocks falls on a block boundary
                 assert all(p[1] % k1 == 0 for p in parts[:-1])

@@ -9,7 +9,7 @@ the same partition (equal to float rounding):
 
 - first pass: per-coordinate sums of the gradients, re-centred on the first
   minibatch's gradient (broadcast from rank 0) and all-reduced; the zero-noise
-  mask by an all-reduced maximum; row norms and losses by sums of disjoint rows;
+  mask by an all-reduced minimum; row norms and losses by sums of disjoint rows;
 - noise pass: per-coordinate sums of ``log(|e| + eps)`` and of its square,
   row-block sums, norms, unit-vector sums and the Gaussianity sample by
   all-reduce (rows are split on row-block boundaries, so no row block
@@ -98,15 +98,18 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     protocols (:func:`stabletail.sgd._torchstats.row_blocks`) are dealt out as
     evenly as possible, so that no row block straddles two ranks; rows past
     the last block go to the last rank. When ``k`` is too small for row blocks
-    the rows themselves are dealt out.
+    the rows themselves are dealt out. Rank 0 always has rows; with fewer units
+    than ranks the last ranks have none (they still take part in the
+    collectives).
     """
     k = check_int("k", k, 1)
     world_size = check_int("world_size", world_size, 1)
     rank = check_int("rank", rank, 0, world_size - 1)
     k1, k2 = ts.row_blocks(k)
     unit, units = (k1, k2) if k1 >= 2 else (1, k)
-    start = unit * (units * rank // world_size)
-    stop = unit * (units * (rank + 1) // world_size)
+    # ceilings: when there are fewer units than ranks, the last ranks are the idle ones
+    start = unit * -(-units * rank // world_size)
+    stop = unit * -(-units * (rank + 1) // world_size)
     if rank == world_size - 1:
         stop = k
     return start, stop
@@ -187,8 +190,12 @@ class _Collective:
         dist.all_gather(out, t.contiguous(), group=self.group)
         return torch.stack(out)
 
-    def prepass(self, pre: ts.PrePass, n_rows: int, d: int, dtype: torch.dtype) -> None:
-        """Make ``pre`` hold the statistics of every rank's rows, shifted by global row 0."""
+    def prepass(self, pre: ts.PrePass, n_rows: int, d: int, dtype: torch.dtype) -> torch.Tensor:
+        """Make ``pre`` hold the sums of every rank's rows, shifted by global row 0.
+
+        Returns the zero-noise mask of the whole partition (True where every
+        row of every rank equals global row 0).
+        """
         first = pre.first.clone() if pre.first is not None else torch.zeros(d, dtype=dtype, device=self.device)
         dist.broadcast(first, src=self.src, group=self.group)
         if n_rows:
@@ -196,12 +203,14 @@ class _Collective:
             # sum (g - c0) = sum (g - c_r) + n delta; sum (g - c0)^2 = s2 + 2 delta s1 + n delta^2
             s2 = pre.s2 + 2.0 * delta * pre.s1 + n_rows * delta.square()
             s1 = pre.s1 + n_rows * delta
-            # zero exactly when every own row equals global row 0 (all that zero_mask needs)
-            amax = pre.amax + delta.abs().to(pre.amax.dtype)
+            same = (pre.zero_mask() & (delta == 0)).to(F64)
         else:
-            s1, s2, amax = torch.zeros_like(pre.s1), torch.zeros_like(pre.s2), torch.zeros_like(pre.amax)
-        pre.first, pre.s1, pre.s2, pre.amax = first, self.sum_(s1), self.sum_(s2), self.max_(amax)
+            s1, s2 = torch.zeros_like(pre.s1), torch.zeros_like(pre.s2)
+            same = torch.ones(d, dtype=F64, device=self.device)
+        pre.first, pre.s1, pre.s2 = first, self.sum_(s1), self.sum_(s2)
         self.sum_(pre.sq_norms)
+        dist.all_reduce(same, op=dist.ReduceOp.MIN, group=self.group)
+        return same == 1.0
 
     def mainpass(self, main: ts.MainPass, start: int) -> None:
         """Make ``main`` hold the noise statistics of every rank's rows."""
@@ -403,9 +412,10 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
                     return pass_losses
 
                 buf = torch.empty((n_own if keep else chunk_rows), d, dtype=dtype, device=device)
-                pre = ts.PrePass(k, offsets, dtype, device)
+                work = torch.empty(2, chunk_rows, d, dtype=dtype, device=device)
+                pre = ts.PrePass(k, offsets, work[0])
                 losses = coll.sum_(rows_pass(buf, pre.update))
-                coll.prepass(pre, n_own, d, dtype)
+                zero = coll.prepass(pre, n_own, d, dtype)
                 sq = pre.sq_norms
                 n_bad = int(k - (torch.isfinite(sq.sum(1)) & torch.isfinite(losses)).sum().item())
                 if full_gradient == "exact" and n_bad == 0:
@@ -423,7 +433,6 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
                     g_full64 = pre.mean()
                 if not torch.isfinite(g_full64).all():
                     n_bad = max(n_bad, 1)
-                zero = pre.zero_mask()
                 sd = pre.std()
                 status, message, main = "ok", "", None
                 if n_bad:
@@ -436,7 +445,7 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
                     norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
                     inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
                     main = ts.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, frozenset(want), eps,
-                                       gauss_index, inv_norms)
+                                       gauss_index, inv_norms, (work[0], work[1]))
                     _shard_streams(main, start)
                     if keep:
                         for c0 in range(0, n_own, chunk_rows):
