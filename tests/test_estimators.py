@@ -364,6 +364,17 @@ def test_streaming_sqrt_needs_n_total_and_checks_it():
         short.result()
 
 
+def test_streaming_tiny_chunks():
+    # chunks shorter than a block: the partial block must be carried across many updates
+    x = sym_stable(1.3, 333, np.random.default_rng(21)).astype(np.float32)
+    for k1 in (2, 7, 50):
+        acc = est.MohammadiAccumulator(k1)
+        for i in range(0, x.size, 3):
+            acc.update(x[i : i + 3])
+        assert acc.result().alpha == pytest.approx(est.mohammadi(x, k1).alpha, rel=1e-12)
+        assert acc.result().params == est.mohammadi(x, k1).params
+
+
 def test_streaming_policies_match_one_shot():
     x = sym_stable(1.5, 3000, np.random.default_rng(16))
     x[[3, 400, 2999]] = np.nan

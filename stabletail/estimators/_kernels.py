@@ -135,32 +135,39 @@ def log_power_sums(bits, shift, emask, bias, mmask, scale, center, chunk):
     return out
 
 
+_PROD_RUN = 512  # mantissas in [1, 2) multiplied before a log: product < 2**512, no overflow
+
+
 @jit(fastmath=_FM)
 def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale, out):
     """Mohammadi block statistics of blocks ``b0 .. b1-1`` (block i = ``x[i*k1:(i+1)*k1]``).
 
     For block ``i``: ``D_i = log|Y_i| - mean_{j in block i} log|x_j|`` with ``Y_i`` the
-    float64 sum of the block. Writes ``(sum D, sum D**2, specials)`` into ``out[:3]``;
-    specials counts zero/subnormal/non-finite values among the ``x_j`` and the ``Y_i``
-    (the caller then takes the exact path).
+    float64 sum of the block. ``sum_j log|x_j|`` is taken as ``log(prod of mantissas) +
+    log 2 * sum of exponents`` (one log per block, or per 512 values), which is exact up to
+    rounding. Writes ``(sum D, sum D**2, specials)`` into ``out[:3]``; specials counts
+    zero/subnormal/non-finite values among the ``x_j`` and the ``Y_i`` (the caller then
+    takes the exact path).
     """
     nb = b1 - b0
-    e0 = b0 * k1
-    ne = nb * k1
-    # vectorised pass: logs of the values
-    logs = np.empty(ne)
-    sp = 0
-    for i in range(ne):
-        sp += _is_special(bits[e0 + i], shift, emask)
-        logs[i] = _log_bits(bits[e0 + i], shift, emask, bias, mmask, scale)
     ysum = np.empty(nb)
     lsum = np.empty(nb)
+    sp = 0
     for j in range(nb):
+        base = (b0 + j) * k1
         sy = 0.0
         sl = 0.0
-        for t in range(j * k1, (j + 1) * k1):
-            sy += np.float64(x[e0 + t])
-            sl += logs[t]
+        for r0 in range(base, base + k1, _PROD_RUN):
+            prod = 1.0
+            esum = 0
+            for t in range(r0, min(r0 + _PROD_RUN, base + k1)):
+                bb = np.int64(bits[t])
+                ef = (bb >> shift) & emask
+                sp += np.int64((ef == 0) | (ef == emask))
+                esum += ef
+                prod *= 1.0 + np.float64(bb & mmask) * scale
+                sy += np.float64(x[t])
+            sl += math.log(prod) + np.float64(esum - bias * (min(r0 + _PROD_RUN, base + k1) - r0)) * _LN2
         ysum[j] = abs(sy)
         lsum[j] = sl
     ybits = ysum.view(np.int64)
