@@ -48,10 +48,8 @@ def divisor_block(n: int) -> int:
     """Largest divisor of ``n`` that is ``<= sqrt(n)`` (Simsekli et al.'s block size)."""
     if n < 1:
         return 0
-    for k in range(math.isqrt(n), 0, -1):
-        if n % k == 0:
-            return k
-    return 1  # pragma: no cover
+    cand = np.arange(1, math.isqrt(n) + 1, dtype=np.int64)
+    return int(cand[n % cand == 0][-1])
 
 
 def row_blocks(k: int) -> tuple[int, int]:
@@ -114,18 +112,26 @@ class FlatBlocks:
             self._carry_n = length - rest
 
 
-def _flat(mat: torch.Tensor, a: int, b: int) -> torch.Tensor:
-    """Minibatch-major flattening of the column range ``[a, b)`` of ``mat``."""
-    if a == 0 and b == mat.shape[1]:
+def _flat(mat: torch.Tensor, a: int, b: int, scratch: torch.Tensor) -> torch.Tensor:
+    """Minibatch-major flattening of the column range ``[a, b)`` of ``mat``.
+
+    A view when the range is all of ``mat``; else a copy into ``scratch`` (a
+    reusable buffer with at least ``mat.numel()`` elements).
+    """
+    if a == 0 and b == mat.shape[1] and mat.is_contiguous():
         return mat.reshape(-1)
-    return mat[:, a:b].reshape(-1)
+    r = mat.shape[0]
+    dst = scratch.view(-1)[: r * (b - a)].view(r, b - a)
+    dst.copy_(mat[:, a:b])
+    return dst.view(-1)
 
 
 class PrePass:
     """Statistics of the raw gradients (first pass)."""
 
-    def __init__(self, k: int, offsets: Sequence[int], dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(self, k: int, offsets: Sequence[int], work: torch.Tensor) -> None:
         d = offsets[-1]
+        dtype, device = work.dtype, work.device
         self.k = k
         self.offsets = list(offsets)
         self.first: torch.Tensor | None = None
@@ -135,14 +141,12 @@ class PrePass:
         self.amin = torch.zeros(d, dtype=dtype, device=device)
         n_layers = len(offsets) - 1
         self.sq_norms = torch.zeros(k, n_layers, dtype=F64, device=device)
-        self._work: torch.Tensor | None = None
+        self._work = work
 
     def update(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
         if self.first is None:
             self.first = g[0].clone()
-        if self._work is None or self._work.shape[0] < r:
-            self._work = torch.empty_like(g)
         w = self._work[:r]
         torch.mul(g, g, out=w)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -184,6 +188,9 @@ class MainPass:
     gauss_index : coordinates to gather for Gaussianity tests (or None).
     inv_norms : (k, n_layers + 1) reciprocal row norms of the raw gradients
         (0 for a zero row), last column the whole model; for directions.
+    work : two reusable buffers of at least the rows of a chunk each.
+
+    :meth:`update` overwrites the rows it is given with the noise.
     """
 
     def __init__(
@@ -197,6 +204,7 @@ class MainPass:
         eps: float,
         gauss_index: torch.Tensor | None,
         inv_norms: torch.Tensor | None,
+        work: tuple[torch.Tensor, torch.Tensor],
     ) -> None:
         device = g_full.device
         d = offsets[-1]
@@ -246,8 +254,7 @@ class MainPass:
         if "directions" in want:
             self.unit_sums = torch.zeros(d, dtype=F64, device=device)  # per-layer units
             self.unit_sum_model = torch.zeros(d, dtype=F64, device=device)
-        self._e: torch.Tensor | None = None
-        self._w: torch.Tensor | None = None
+        self._w, self._scratch = work
         self.gauss_index = gauss_index
         if gauss_index is not None:
             self.gauss = torch.zeros(k, gauss_index.numel(), dtype=g_full.dtype, device=device)
@@ -256,12 +263,16 @@ class MainPass:
         return list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]
 
     def update(self, g: torch.Tensor, k0: int) -> None:
+        """Accumulate rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise."""
         r = g.shape[0]
-        if self._e is None or self._e.shape[0] < r:
-            self._e, self._w = torch.empty_like(g), torch.empty_like(g)
-        e = torch.sub(g, self.g_full, out=self._e[:r])
-        w = self._w[:r]
         want = self.want
+        if "directions" in want:  # needs the raw gradients
+            wt = self.inv_norms[k0 : k0 + r].to(g.dtype)
+            for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+                self.unit_sums[a:b] += wt[:, i] @ g[:, a:b]
+            self.unit_sum_model += wt[:, -1] @ g
+        e = g.sub_(self.g_full)
+        w = self._w[:r]
         for proto in ("pooled", "standardized"):
             if proto not in want:
                 continue
@@ -271,17 +282,12 @@ class MainPass:
                 if name == "excluded":
                     mat = base.index_select(1, self.nz_index)
                 for stream, (a, b) in zip(self.flat[(proto, name)], self._layer_ranges(offs)):
-                    stream.update(_flat(mat, a, b))
+                    stream.update(_flat(mat, a, b, self._scratch))
         sq = torch.mul(e, e, out=w)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             self.row_sq_norms[k0 : k0 + r, i] = sq[:, a:b].sum(1)
         if self.need_rows:
             self._update_row_blocks(e, k0)
-        if "directions" in want:
-            wt = self.inv_norms[k0 : k0 + r].to(g.dtype)
-            for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-                self.unit_sums[a:b] += wt[:, i] @ g[:, a:b]
-            self.unit_sum_model += wt[:, -1] @ g
         if self.gauss_index is not None:
             self.gauss[k0 : k0 + r] = e.index_select(1, self.gauss_index)
         la = log_abs_into(e, w, self.eps)

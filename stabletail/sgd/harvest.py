@@ -508,7 +508,8 @@ def harvest(
                             sink(buf[: j + 1], c * chunk_rows)
                     return pass_losses
 
-                pre = ts.PrePass(k, offsets, dtype, device)
+                work = torch.empty(2, min(chunk_rows, k), d, dtype=dtype, device=device)
+                pre = ts.PrePass(k, offsets, work[0])
                 losses = rows_pass(pre.update)
                 sq = pre.sq_norms
                 row_ok = torch.isfinite(sq.sum(1)) & torch.isfinite(losses)
@@ -544,7 +545,8 @@ def harvest(
                     norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
                     inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
                     main = ts.MainPass(
-                        k, offsets, g_full, inv_sd, nz_index, frozenset(want), eps, gauss_index, inv_norms
+                        k, offsets, g_full, inv_sd, nz_index, frozenset(want), eps, gauss_index, inv_norms,
+                        (work[0], work[1]),
                     )
                     if keep:
                         for c, buf in enumerate(bufs):
@@ -596,7 +598,7 @@ def harvest(
         gauss_rows = _gauss_rows(main, layer_names, offsets, tests, level, random_state) if tests else []
         dir_rows = _direction_rows(main, layer_names, ranges, grad_norms) if directions else []
         if store:
-            noise = (torch.cat(bufs) - main.g_full).to(torch.float64).cpu().numpy()
+            noise = torch.cat(bufs).to(torch.float64).cpu().numpy()  # the rows now hold the noise
     return HarvestResult(
         status=status,
         message=message,
