@@ -337,6 +337,7 @@ def fetch_file(
             raise ValueError(
                 f"checksum mismatch for {url}: MD5 {digest.hexdigest()}, expected {md5.lower()}; file discarded"
             )
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

@@ -105,6 +105,7 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     finally:
         plt.close(fig)

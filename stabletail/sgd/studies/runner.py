@@ -193,6 +193,7 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> 
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
