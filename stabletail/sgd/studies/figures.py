@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import textwrap
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -97,8 +98,8 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
     labels, handles = list(legend), list(legend.values())
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
-    fig.suptitle(title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)",
-                 fontsize=10)
+    text = title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)"
+    fig.suptitle(textwrap.fill(text, width=int(fig.get_figwidth() * 13)), fontsize=10)
     fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 0.95))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".png", dir=path.parent)
