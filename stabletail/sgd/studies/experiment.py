@@ -12,10 +12,8 @@ to the harvester).
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, Mapping
 
-import numpy as np
 import torch
 
 from ..datasets import ImageDataset, load_dataset
