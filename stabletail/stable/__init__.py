@@ -24,6 +24,7 @@ See ``docs/stable.md`` for measured accuracy and speed.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,6 +37,7 @@ from .._validation import (
     check_random_state,
     check_stable_params,
 )
+from . import _interp
 from . import _kernels as _k
 
 __all__ = ["cf", "pdf", "logpdf", "cdf", "sf", "ppf", "rvs"]
@@ -56,9 +58,22 @@ def _setup(alpha, beta, scale, loc, parameterization):
     return a, b, s, _s0_loc(a, b, s, m, par)
 
 
+@functools.lru_cache(maxsize=16)
+def _table(alpha: float, beta: float):
+    """Chebyshev interpolant for many points of one (alpha, beta); cached."""
+    return _interp.build(*_plans(alpha, beta))
+
+
+@functools.lru_cache(maxsize=64)
 def _plans(alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Plan(s) of the standardised S0 law and the interpolation weight near alpha = 1."""
     d = alpha - 1.0
+    if d == 0.0 and 0.0 < abs(beta) < _k.DBETA:
+        # alpha = 1 with tiny beta: the representation loses ~1e-16 / |beta|;
+        # interpolate linearly between Cauchy and beta = +-DBETA
+        p1 = _k.make_plan(1.0, 0.0)
+        p2 = _k.make_plan(1.0, math.copysign(_k.DBETA, beta))
+        return p1, p2, abs(beta) / _k.DBETA
     if d != 0.0 and abs(d) < _k.DALPHA:
         p1 = _k.make_plan(1.0, beta)
         p2 = _k.make_plan(1.0 + math.copysign(_k.DALPHA, d), beta)
@@ -81,7 +96,11 @@ def _evaluate(x, alpha, beta, scale, loc, parameterization):
     f = np.empty_like(z)
     c = np.empty_like(z)
     t = np.empty_like(z)
-    _k.eval_many(z, p1, p2, w, f, c, t)
+    table = _table(a, b) if z.size >= _interp.MIN_POINTS else None
+    if table is None:
+        _k.eval_many(z, p1, p2, w, f, c, t)
+    else:
+        _interp.evaluate(z, *table, p1, p2, w, f, c, t)
     return f / s, c, t, xa.shape
 
 

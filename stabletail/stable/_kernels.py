@@ -30,13 +30,15 @@ from .._jit import jit, prange
 PI = math.pi
 HALF_PI = 0.5 * math.pi
 S_MAX = 22.0  # |s| range: endpoints of theta closer than L*exp(-44) are dropped
-RTOL = 1e-11  # on |Kronrod - Gauss| (a pessimistic bound of the Kronrod error)
+RTOL = 1e-9  # on sum |K15 - G7| (a pessimistic bound of the K15 error)
 MAX_INTERVALS = 96
 KMAX = 40  # terms of the tail series
 DALPHA = 1e-5  # |alpha - 1| below which S0 is interpolated linearly in alpha
+DBETA = 1e-6  # at alpha = 1, |beta| below which the law is interpolated linearly in beta
 
-# panel edges around the split point, in units of the peak width
-_GRADE = np.array([1.0, 4.0, 16.0, 64.0])
+# panel edges: where log g reaches these levels (g e^-g < 1e-17 beyond)
+_LEVELS_SMALL = np.array([-2.0, -9.0, -40.0])  # levels of log g
+_LEVELS_BIG = np.array([1.5, 4.6])
 
 # Gauss-Kronrod 7-15 (abscissae and weights, QUADPACK qk15).
 _XGK = np.array([
@@ -72,8 +74,8 @@ P_ALPHA, P_BETA, P_KIND, P_ZETA, P_FZETA, P_CZETA = 0, 1, 2, 3, 4, 5
 KIND_GENERAL, KIND_ALPHA1, KIND_CAUCHY, KIND_GAUSS, KIND_LEVY = 0.0, 1.0, 2.0, 3.0, 4.0
 HEAD = 8
 # per side (right side uses beta, left side -beta after reflecting y -> -y)
-S_B, S_L, S_E0, S_M0, S_A, S_B0, S_SGN, S_YC, S_KT = range(9)
-S_COEF = 9  # KMAX pdf coefficients, then KMAX tail coefficients
+S_B, S_L, S_E0, S_M0, S_A, S_B0, S_SGN, S_YC, S_KT, S_LSIG = range(10)
+S_COEF = 10  # KMAX pdf coefficients, then KMAX tail coefficients
 SIDE = S_COEF + 2 * KMAX
 PLAN_SIZE = HEAD + 2 * SIDE
 
@@ -110,6 +112,7 @@ def _side_consts(alpha, b, out, o):
         out[o + S_COEF + KMAX + k - 1] = c / (k * alpha)
     out[o + S_YC] = math.inf
     out[o + S_KT] = 0.0
+    out[o + S_LSIG] = lsig
 
 
 @jit
@@ -156,37 +159,37 @@ def _logg(s, ly, p, o, kind):
 
 
 @jit
-def _integrands(s, ly, p, o, kind, big_alpha):
+def _integrands(s, ly, p, o, kind, small):
+    """g exp(-g) J and, on the small-g side, (1 - exp(-g)) J, else exp(-g) J."""
     lg, jac = _logg(s, ly, p, o, kind)
     if lg > 700.0:
-        return 0.0, (0.0 if big_alpha else jac)
+        return 0.0, 0.0
     g = math.exp(lg)
-    h1 = math.exp(lg - g) * jac
-    if big_alpha:
-        h2 = math.exp(-g) * jac
-    else:
-        h2 = -math.expm1(-g) * jac
-    return h1, h2
+    eg = math.exp(-g)
+    if small:
+        return g * eg * jac, -math.expm1(-g) * jac
+    return g * eg * jac, eg * jac
 
 
 @jit
-def _gk15(a, b, ly, p, o, kind, big_alpha):
+def _gk15(a, b, ly, p, o, kind, small):
     c = 0.5 * (a + b)
     h = 0.5 * (b - a)
-    f1c, f2c = _integrands(c, ly, p, o, kind, big_alpha)
+    f1c, f2c = _integrands(c, ly, p, o, kind, small)
     k1 = f1c * _WGK[7]
     k2 = f2c * _WGK[7]
     g1 = f1c * _WG[3]
     g2 = f2c * _WG[3]
     for j in range(7):
         dx = h * _XGK[j]
-        u1, u2 = _integrands(c - dx, ly, p, o, kind, big_alpha)
-        v1, v2 = _integrands(c + dx, ly, p, o, kind, big_alpha)
+        u1, u2 = _integrands(c - dx, ly, p, o, kind, small)
+        v1, v2 = _integrands(c + dx, ly, p, o, kind, small)
         k1 += _WGK[j] * (u1 + v1)
         k2 += _WGK[j] * (u2 + v2)
         if j % 2 == 1:
             g1 += _WG[j // 2] * (u1 + v1)
             g2 += _WG[j // 2] * (u2 + v2)
+    h = abs(h)
     return k1 * h, k2 * h, abs(k1 - g1) * h, abs(k2 - g2) * h
 
 
@@ -224,63 +227,93 @@ def _split_point(ly, p, o, kind):
 
 
 @jit
-def _integrate(ly, p, o, kind, big_alpha):
-    """Adaptive GK15 of both integrands over s in [-S_MAX, S_MAX]."""
+def _reach(s0, f0, target, sgn, slope, ly, p, o, kind):
+    """(s, log g(s), |slope|) just past the level ``target`` of log g.
+
+    Secant steps from (s0, f0 = log g(s0)); log g is monotone in s with sign
+    ``sgn``. Clipped to [-S_MAX, S_MAX] (then returned with log g = target).
+    """
+    direction = 1.0 if target > f0 else -1.0
+    sl = max(slope, 1e-3)
+    s = s0
+    for _ in range(40):
+        sn = s + (target - f0) / (sgn * sl)
+        if sn >= S_MAX:
+            return S_MAX, target, sl
+        if sn <= -S_MAX:
+            return -S_MAX, target, sl
+        fn = _logg(sn, ly, p, o, kind)[0]
+        sl2 = abs((fn - f0) / (sn - s))
+        if direction * (fn - target) >= -0.1 * abs(target):
+            return sn, fn, max(sl2, 1e-3)
+        # secant slope through the last two points, never below a quarter of the last
+        sl = sl2 if sl2 > 0.25 * sl else 0.25 * sl
+        s = sn
+        f0 = fn
+    return s, f0, sl
+
+
+@jit
+def _integrate(ly, p, o, kind, want_exp):
+    """(int g e^-g dtheta, int e^-g dtheta if want_exp else int (1 - e^-g) dtheta).
+
+    The s axis is cut at the split point s* (g = 1). On the side where g is
+    small the integrands decay like g, on the other like exp(-g); each side is
+    covered from s* to where |log g| reaches 40 (small side) or 4.6 (large
+    side), on panels placed for a linear log g, by GK15 refined adaptively
+    until sum |K15 - G7| <= RTOL * |integral|. The part of the tail integral
+    that tends to 1 is taken as an exact theta-length.
+    """
+    sgn = 1.0 if kind != KIND_GENERAL else p[o + S_SGN]  # sign of d log g / d s
     sstar = _split_point(ly, p, o, kind)
+    h = 1e-7 * max(1.0, abs(sstar))
+    slope = abs(_logg(sstar + h, ly, p, o, kind)[0] - _logg(sstar - h, ly, p, o, kind)[0]) / (2.0 * h)
+    # g increases with sgn * s: the small-g side lies towards -sgn
     lo = np.empty(MAX_INTERVALS)
     hi = np.empty(MAX_INTERVALS)
+    sm = np.empty(MAX_INTERVALS, dtype=np.bool_)
     r1 = np.empty(MAX_INTERVALS)
     r2 = np.empty(MAX_INTERVALS)
     e1 = np.empty(MAX_INTERVALS)
     e2 = np.empty(MAX_INTERVALS)
     n = 0
-    # initial partition: panels graded around the split point on the scale of
-    # the width of the peak, 1 / |d log g / d s|
-    h = 1e-6
-    slope = abs(_logg(sstar + h, ly, p, o, kind)[0] - _logg(sstar - h, ly, p, o, kind)[0]) / (2.0 * h)
-    w = 1.0 / max(slope, 1e-3)
-    edges = np.empty(2 * len(_GRADE) + 3)
-    m = 0
-    edges[m] = -S_MAX
-    m += 1
-    for j in range(len(_GRADE) - 1, -1, -1):
-        e = sstar - w * _GRADE[j]
-        if e > edges[m - 1]:
-            edges[m] = e
-            m += 1
-    if sstar > edges[m - 1]:
-        edges[m] = sstar
-        m += 1
-    for j in range(len(_GRADE)):
-        e = sstar + w * _GRADE[j]
-        if e >= S_MAX:
-            break
-        if e > edges[m - 1]:
-            edges[m] = e
-            m += 1
-    if edges[m - 1] < S_MAX:
-        edges[m] = S_MAX
-        m += 1
-    for j in range(m - 1):
-        lo[n] = edges[j]
-        hi[n] = edges[j + 1]
-        r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, big_alpha)
-        n += 1
+    for side in range(2):
+        small = side == 0
+        levels = _LEVELS_SMALL if small else _LEVELS_BIG
+        prev = sstar
+        f0 = _logg(sstar, ly, p, o, kind)[0]
+        sl = slope
+        for lev in levels:
+            if (small and f0 <= lev) or (not small and f0 >= lev):
+                continue  # level already passed at the (clipped) split point
+            e, f0, sl = _reach(prev, f0, lev, sgn, sl, ly, p, o, kind)
+            if e != prev:
+                lo[n] = min(prev, e)
+                hi[n] = max(prev, e)
+                sm[n] = small
+                r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, small)
+                n += 1
+            prev = e
+            if abs(e) >= S_MAX:
+                break
     while True:
         t1 = 0.0
-        t2 = 0.0
+        xs = 0.0
+        yb = 0.0
         s1 = 0.0
         s2 = 0.0
         for j in range(n):
             t1 += r1[j]
-            t2 += r2[j]
             s1 += e1[j]
             s2 += e2[j]
+            if sm[j]:
+                xs += r2[j]
+            else:
+                yb += r2[j]
         tol1 = RTOL * abs(t1) + 1e-300
-        tol2 = RTOL * abs(t2) + 1e-300
+        tol2 = RTOL * max(xs, yb) + 1e-300
         if (s1 <= tol1 and s2 <= tol2) or n >= MAX_INTERVALS:
-            return t1, t2
-        # bisect the interval with the largest scaled error
+            break
         jm = 0
         em = -1.0
         for j in range(n):
@@ -291,10 +324,31 @@ def _integrate(ly, p, o, kind, big_alpha):
         m = 0.5 * (lo[jm] + hi[jm])
         lo[n] = m
         hi[n] = hi[jm]
+        sm[n] = sm[jm]
         hi[jm] = m
-        r1[jm], r2[jm], e1[jm], e2[jm] = _gk15(lo[jm], hi[jm], ly, p, o, kind, big_alpha)
-        r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, big_alpha)
+        r1[jm], r2[jm], e1[jm], e2[jm] = _gk15(lo[jm], hi[jm], ly, p, o, kind, sm[jm])
+        r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, sm[n])
         n += 1
+    # theta-lengths of the two sides of s*
+    L = p[o + S_L]
+    if sstar >= 0.0:
+        ee = math.exp(-2.0 * sstar)
+        d1 = L / (1.0 + ee)
+        d2 = L * ee / (1.0 + ee)
+    else:
+        ee = math.exp(2.0 * sstar)
+        d1 = L * ee / (1.0 + ee)
+        d2 = L / (1.0 + ee)
+    # a split point clipped to an end of the s range means g stays on one side
+    # of 1 there; the sliver of theta beyond (< L exp(-44)) is dropped
+    if sstar <= -S_MAX:
+        d1 = 0.0
+    if sstar >= S_MAX:
+        d2 = 0.0
+    len_small, len_big = (d1, d2) if sgn > 0 else (d2, d1)
+    if want_exp:
+        return t1, (len_small - xs) + yb
+    return t1, xs + (len_big - yb)
 
 
 @jit
@@ -313,33 +367,29 @@ def _series(yy, p, o):
 
 @jit
 def _series_ok(yy, p, o):
-    """Number of terms for which the tail series has converged at yy, or 0.
+    """Number of terms after which the tail series has converged at yy, or 0.
 
-    Accepted when a term falls below 1e-17 of the sum of magnitudes before
-    the terms start growing, and the cancellation (sum of magnitudes / |sum|)
-    stays below 10.
+    Judged on the envelope |a_k| / |sin(k alpha L)| y^(-k alpha) (the sines
+    may vanish for single k): accepted when the envelope falls below 1e-17 of
+    the sum of envelopes before it starts growing, and the cancellation
+    (sum of envelopes / |sum|) stays below 10.
     """
     alpha = p[P_ALPHA]
-    lu = -alpha * math.log(yy)
+    lu = -alpha * math.log(yy) + p[o + S_LSIG]
     s = 0.0
     sabs = 0.0
     prev = math.inf
     for k in range(1, KMAX + 1):
-        c = p[o + S_COEF + k - 1]
-        if c == 0.0:
-            mag = 0.0
-        else:
-            mag = math.exp(math.log(abs(c)) + k * lu)
-        s += c * math.exp(k * lu)
-        sabs += mag
-        if k > 1 and mag > prev and mag > 1e-300:
+        env = math.exp(math.lgamma(k * alpha + 1.0) - math.lgamma(k + 1.0) + k * lu) / PI
+        s += p[o + S_COEF + k - 1] * math.exp(-k * alpha * math.log(yy))
+        sabs += env
+        if env > prev:
             return 0
-        if k > 2 and mag <= 1e-17 * sabs:
-            if sabs > 10.0 * abs(s) or abs(s) == 0.0:
+        if k > 2 and env <= 1e-17 * sabs:
+            if sabs > 10.0 * abs(s) or s <= 0.0:
                 return 0
             return k
-        if mag > 0.0:
-            prev = mag
+        prev = env
     return 0
 
 
@@ -588,21 +638,26 @@ def ppf_many(q, p1, p2, w, lo_s, hi_s, out):
 
 
 @jit
-def _cms(u, e, alpha, beta):
+def _cms_consts(alpha, beta):
+    """(zeta, theta0, log scale factor) of the Chambers-Mallows-Stuck map."""
+    if alpha == 1.0:
+        return 0.0, 0.0, 0.0
+    t = math.tan(HALF_PI * alpha)
+    zeta = -beta * t
+    return zeta, math.atan(beta * t) / alpha, 0.5 * math.log1p(zeta * zeta) / alpha
+
+
+@jit
+def _cms(u, e, alpha, beta, zeta, th0, lfac):
     """Chambers-Mallows-Stuck: standardised S0 variate from U(-pi/2, pi/2), Exp(1)."""
     if alpha == 1.0:
         # Weron (1996): S1 = S0 for alpha = 1 and unit scale
         pb = HALF_PI + beta * u
         return (pb * math.tan(u) - beta * math.log(HALF_PI * e * math.cos(u) / pb)) / HALF_PI
-    t = math.tan(HALF_PI * alpha)
-    zeta = -beta * t
-    th0 = math.atan(beta * t) / alpha
     au = alpha * (u + th0)
-    x1 = (
-        (1.0 + zeta * zeta) ** (0.5 / alpha)
-        * math.sin(au)
-        / math.cos(u) ** (1.0 / alpha)
-        * (math.cos(u - au) / e) ** ((1.0 - alpha) / alpha)
+    # (1 + zeta^2)^(1/(2a)) sin(a(u + th0)) / cos(u)^(1/a) (cos(u - a(u + th0)) / e)^((1-a)/a), S1
+    x1 = math.sin(au) * math.exp(
+        lfac + ((1.0 - alpha) * math.log(math.cos(u - au) / e) - math.log(math.cos(u))) / alpha
     )
     return x1 + zeta
 
@@ -620,10 +675,13 @@ def rvs_many(u, e, alpha, beta, out):
     """
     d = alpha - 1.0
     near = d != 0.0 and abs(d) < DALPHA_RVS
-    a2 = 1.0 + math.copysign(DALPHA_RVS, d)
+    a2 = 1.0 + math.copysign(DALPHA_RVS, d) if near else alpha
     wt = abs(d) / DALPHA_RVS
+    z1, t1, l1 = _cms_consts(1.0 if near else alpha, beta)
+    z2, t2, l2 = _cms_consts(a2, beta)
+    a1 = 1.0 if near else alpha
     for i in prange(u.size):
         if near:
-            out[i] = (1.0 - wt) * _cms(u[i], e[i], 1.0, beta) + wt * _cms(u[i], e[i], a2, beta)
+            out[i] = (1.0 - wt) * _cms(u[i], e[i], 1.0, beta, z1, t1, l1) + wt * _cms(u[i], e[i], a2, beta, z2, t2, l2)
         else:
-            out[i] = _cms(u[i], e[i], alpha, beta)
+            out[i] = _cms(u[i], e[i], a1, beta, z1, t1, l1)
