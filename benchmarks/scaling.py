@@ -70,10 +70,12 @@ def main() -> None:
     torch.set_num_threads(1)
     import ray
 
-    times: dict[str, list[float]] = {"serial": [], "ray": [], "ray_init": [], "serial_cells": [], "ray_cells": []}
+    names = ("serial", "ray", "ray_init", "serial_cells", "ray_cells")
+    times: dict[str, list[float]] = {k: [] for k in names}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        _run(study, {**grid, "checkpoints": [0]}, root / "warm", None, 1)  # data set and numba caches warm for both engines
+        # data set and numba caches warm for both engines
+        _run(study, {**grid, "checkpoints": [0]}, root / "warm", None, 1)
         n_cells = 0
         for i in range(args.repeats):
             dt, serial = _run(study, grid, root / f"serial{i}", None, seeds)
@@ -98,7 +100,8 @@ def main() -> None:
                 raise SystemExit("the engines disagree or a cell failed")
     med = {k: statistics.median(v) for k, v in times.items()}
     print()
-    print(f"grid {args.grid!r}: study {study!r}, {n_cells} cells ({grid}, {seeds} seeds), {args.repeats} repeats, "
+    print(f"grid {args.grid!r}: study {study!r}, {n_cells} cells ({grid}, {seeds} seeds), "
+          f"{args.repeats} repeats, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print("| engine | median wall (s) | speed-up vs serial | cells' own seconds, summed (median) |")
     print("|---|---|---|---|")
@@ -106,8 +109,8 @@ def main() -> None:
     print(f"| ray, 2 workers (instance running) | {med['ray']:.1f} | {med['serial'] / med['ray']:.2f} "
           f"| {med['ray_cells']:.1f} |")
     total = med["ray"] + med["ray_init"]
-    print(f"| ray, 2 workers, incl. ray.init ({med['ray_init']:.1f} s) | {total:.1f} | {med['serial'] / total:.2f} "
-          f"| |")
+    print(f"| ray, 2 workers, incl. ray.init ({med['ray_init']:.1f} s) | {total:.1f} "
+          f"| {med['serial'] / total:.2f} | |")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ def ranks(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_two_gloo_ranks_equal_one_process(ranks, name):
     from stabletail.sgd import harvest

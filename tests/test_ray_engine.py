@@ -48,6 +48,7 @@ def serial_run(tmp_path_factory):
     return run_study(STUDY, out, overrides=TINY, seeds=4, progress=False, figures=False)
 
 
+@pytest.mark.slow
 def test_ray_grid_equals_serial_grid(local_ray, serial_run, tmp_path):
     run = run_study(STUDY, tmp_path / "ray", overrides=TINY, seeds=4, progress=False, figures=False,
                     engine=ray_engine)
@@ -61,6 +62,7 @@ def test_ray_grid_equals_serial_grid(local_ray, serial_run, tmp_path):
     assert read(again.table) == read(serial_run.table)
 
 
+@pytest.mark.slow
 def test_killed_worker_is_retried_and_dying_cell_is_recorded(local_ray, serial_run, tmp_path):
     cells = make_cells(STUDY, resolve_config(STUDY, "quick", TINY, seeds=4))
     victim, doomed = cells[0].key, cells[2].key
@@ -134,7 +136,8 @@ def test_bad_options():
 
 
 def test_ray_is_imported_only_by_the_ray_engine():
-    code = ("import sys, stabletail, stabletail.sgd, stabletail.sgd.studies, stabletail.cli; "
-            "import stabletail.sgd.studies._ray; print('ray' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    code = ("import sys, stabletail, stabletail.sgd, stabletail.sgd.studies, stabletail.cli, "
+            "stabletail.sgd.studies._ray; print('ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True)
     assert out.stdout.strip() == "False"

@@ -196,7 +196,7 @@ class _Collective:
         Returns the zero-noise mask of the whole partition (True where every
         row of every rank equals global row 0).
         """
-        first = pre.first.clone() if pre.first is not None else torch.zeros(d, dtype=dtype, device=self.device)
+        first = torch.zeros(d, dtype=dtype, device=self.device) if pre.first is None else pre.first.clone()
         dist.broadcast(first, src=self.src, group=self.group)
         if n_rows:
             delta = pre.first.to(F64) - first.to(F64)
@@ -319,7 +319,7 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
 
     t0 = time.perf_counter()
     if not dist.is_available() or not dist.is_initialized():
-        raise RuntimeError("torch.distributed is not initialised: call init_distributed() (under torchrun) first")
+        raise RuntimeError("torch.distributed is not initialised: call init_distributed() (under torchrun)")
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_choice("sampling", sampling, ("partition", "random"))
@@ -453,12 +453,10 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
                     else:
                         losses2 = rows_pass(buf, main.update)
                         own = slice(start, stop)
-                        bad = torch.tensor(
-                            float(not torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)), device=device
-                        )
-                        if coll.max_(bad).item():
+                        same = torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)
+                        if coll.max_(torch.tensor(float(not same), device=device)).item():
                             status = "inconsistent_batches"
-                            message = "the two passes over data saw different minibatches (reshuffling loader?)"
+                            message = "the two passes saw different minibatches (reshuffling loader?)"
                     coll.mainpass(main, start)
     finally:
         for mod, flag in modes:

@@ -45,6 +45,7 @@ def ray_engine(
     num_cpus: int | None = None,
     num_gpus: float | None = None,
     max_retries: int = 3,
+    runtime_env: dict[str, Any] | None = None,
     execute: Callable[[Cell, str, str | None], CellResult] = execute_cell,
 ) -> Iterator[CellResult]:
     """Run study cells as Ray tasks and yield their results as they finish.
@@ -79,6 +80,10 @@ def ray_engine(
         cells go on. Errors raised inside a study are not retried here:
         ``execute`` records them as a failed cell (re-running the study retries
         failed cells).
+    runtime_env : dict, optional
+        Ray runtime environment of the instance this call starts or connects
+        to (ignored when Ray is already initialised), e.g.
+        ``{"pip": ["stabletail[sgd]"]}`` for cluster nodes without stabletail.
     execute : callable
         ``execute(cell, device, data_dir) -> CellResult`` run in the worker
         (default :func:`~stabletail.sgd.studies.execute_cell`); it must be
@@ -100,7 +105,9 @@ def ray_engine(
     max_retries = check_int("max_retries", max_retries, 0)
     if num_cpus is not None:
         num_cpus = check_int("num_cpus", num_cpus, 1)
-    gpus = float(str(device).startswith("cuda")) if num_gpus is None else check_scalar("num_gpus", num_gpus, 0.0)
+    if num_gpus is None:
+        num_gpus = 1.0 if str(device).startswith("cuda") else 0.0
+    num_gpus = check_scalar("num_gpus", num_gpus, 0.0)
     cells = list(cells)
     if not cells:
         return
@@ -108,11 +115,13 @@ def ray_engine(
     started = False
     if not ray.is_initialized():
         if address is None:
-            ray.init(num_cpus=num_cpus, include_dashboard=False)
+            ray.init(num_cpus=num_cpus, include_dashboard=False, runtime_env=runtime_env)
         else:
-            ray.init(address=address)
+            ray.init(address=address, runtime_env=runtime_env)
         started = True
-    task = ray.remote(execute).options(num_cpus=1, num_gpus=gpus, max_retries=max_retries, retry_exceptions=False)
+    task = ray.remote(execute).options(
+        num_cpus=1, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
+    )
     pending: dict[Any, Cell] = {}
     try:
         pending = {task.remote(cell, device, data_dir): cell for cell in cells}
