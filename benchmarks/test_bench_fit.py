@@ -9,10 +9,12 @@ repo as DESIGN.md "Peers" describes)::
 
 Groups: ``quantile n=1e4`` (ours vs scipy's ``levy_stable._fitstart``, the
 McCulloch start of its fit), ``ecf n=1e4`` (ours vs libstable's
-Koutrouvelis regression), ``mle n=1e4`` (ours vs libstable's default
-``stable_fit``), ``mle n=1e6`` (ours), ``mle n=200`` (ours vs scipy's
-``levy_stable.fit``, one round: it is very slow), ``mle n=2000`` (ours vs
-libstable's full MLE ``stable_fit_whole``, one round).  Goals: mle <= 20 ms
+Koutrouvelis regression), ``mle n=1e4`` (ours vs libstable's full
+four-parameter MLE ``stable_fit_whole``, one round, and its ``stable_fit``,
+a likelihood search over alpha and beta only), ``mle n=1e6`` (ours),
+``mle n=200`` (ours vs scipy's ``levy_stable.fit``, one round: it is very
+slow).  Add ``--benchmark-timer=time.process_time`` for CPU time (less
+sensitive to other load on the machine).  Goals: mle <= 20 ms
 at n = 1e4 and <= 1 s at n = 1e6, ecf <= 10 ms, quantile <= 1 ms at n = 1e4.
 """
 
@@ -34,7 +36,7 @@ ALPHA, BETA = 1.5, 0.5
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(20261123)
-    return {n: stable.rvs(ALPHA, BETA, size=n, random_state=rng) for n in (200, 2000, 10_000, 1_000_000)}
+    return {n: stable.rvs(ALPHA, BETA, size=n, random_state=rng) for n in (200, 10_000, 1_000_000)}
 
 
 def _libstable():
@@ -116,9 +118,18 @@ def test_mle_stabletail_1e4(benchmark, data):
 
 
 @pytest.mark.benchmark(group="mle n=1e4")
-def test_mle_libstable_default_fit_1e4(benchmark, data):
+def test_mle_libstable_stable_fit_1e4(benchmark, data):
+    """libstable's ``stable_fit``: likelihood search over (alpha, beta) only, scale/loc from McCulloch."""
     run = _libstable()("stable_fit")
     a, *_ = benchmark.pedantic(run, args=(data[10_000],), rounds=2, iterations=1)
+    assert abs(a - ALPHA) < 0.1
+
+
+@pytest.mark.benchmark(group="mle n=1e4")
+def test_mle_libstable_whole_1e4(benchmark, data):
+    """libstable's full four-parameter MLE ``stable_fit_whole`` (one round: tens of seconds)."""
+    run = _libstable()("stable_fit_whole")
+    a, *_ = benchmark.pedantic(run, args=(data[10_000],), rounds=1, iterations=1)
     assert abs(a - ALPHA) < 0.1
 
 
@@ -139,20 +150,6 @@ def test_mle_stabletail_200(benchmark, data):
 @pytest.mark.benchmark(group="mle n=200")
 def test_mle_scipy_levy_stable_fit_200(benchmark, data):
     a, *_ = benchmark.pedantic(levy_stable.fit, args=(data[200],), rounds=1, iterations=1)
-    assert 0 < a <= 2
-
-
-@pytest.mark.benchmark(group="mle n=2000")
-def test_mle_stabletail_2000(benchmark, data):
-    x = data[2000]
-    r = benchmark(_warm(F.mle, x), x)
-    assert r.converged
-
-
-@pytest.mark.benchmark(group="mle n=2000")
-def test_mle_libstable_whole_2000(benchmark, data):
-    run = _libstable()("stable_fit_whole")
-    a, *_ = benchmark.pedantic(run, args=(data[2000],), rounds=1, iterations=1)
     assert 0 < a <= 2
 
 
