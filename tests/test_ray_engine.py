@@ -126,6 +126,18 @@ def test_killed_worker_is_retried_and_dying_cell_is_recorded(local_ray, serial_r
     assert read(again.table) == read(serial_run.table)
 
 
+@pytest.mark.slow
+def test_command_line_engine_ray(local_ray, serial_run, tmp_path, capsys):
+    from stabletail.cli import main
+
+    out = tmp_path / "cli"
+    sets = [f"--set={k}={json.dumps(v)}" for k, v in TINY.items()]
+    argv = ["study", STUDY, "--out", str(out), "--seeds", "4", "--engine", "ray", "--quiet", "--no-figures", *sets]
+    assert main(argv) == 0
+    assert "4 cells, 0 already done, 0 failed" in capsys.readouterr().out
+    assert read(out / "results.csv") == read(serial_run.table)
+
+
 def test_bad_options():
     cells = make_cells(STUDY, resolve_config(STUDY, "quick", TINY, seeds=1))
     with pytest.raises(ValueError, match="max_retries"):

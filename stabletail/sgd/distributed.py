@@ -349,6 +349,11 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     names = [n for n, _ in named]
     params = [p for _, p in named]
     device, dtype = params[0].device, params[0].dtype
+    if any(p.device != device or p.dtype != dtype for p in params):
+        raise ValueError(
+            "model: every trainable parameter must have the same device and dtype "
+            f"(found {sorted({f'{p.device}/{p.dtype}' for p in params})})"
+        )
     coll = _Collective(group, device)
     if random_state is None:
         seed = [int(np.random.default_rng().integers(2**62))]
