@@ -143,40 +143,47 @@ def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale,
     """Mohammadi block statistics of blocks ``b0 .. b1-1`` (block i = ``x[i*k1:(i+1)*k1]``).
 
     For block ``i``: ``D_i = log|Y_i| - mean_{j in block i} log|x_j|`` with ``Y_i`` the
-    float64 sum of the block. ``sum_j log|x_j|`` is taken as ``log(prod of mantissas) +
-    log 2 * sum of exponents`` (one log per block, or per 512 values), which is exact up to
-    rounding. Writes ``(sum D, sum D**2, specials)`` into ``out[:3]``; specials counts
-    zero/subnormal/non-finite values among the ``x_j`` and the ``Y_i`` (the caller then
-    takes the exact path).
+    float64 sum of the block. ``sum_j log|x_j|`` is taken as ``log(product of mantissas) +
+    log 2 * (sum of exponents)``, exact up to rounding, with one (vectorised, bit-level)
+    log per block; blocks longer than 512 values take one ``math.log`` per 512 values
+    (the mantissa product stays below 2**512). Writes ``(sum D, sum D**2, specials)`` into
+    ``out[:3]``; specials counts zero/subnormal/non-finite values among the ``x_j`` and the
+    ``Y_i`` (the caller then takes the exact path).
     """
     nb = b1 - b0
     ysum = np.empty(nb)
-    lsum = np.empty(nb)
+    pbuf = np.empty(nb)
+    lsum = np.zeros(nb)
     sp = 0
     for j in range(nb):
         base = (b0 + j) * k1
         sy = 0.0
-        sl = 0.0
+        esum = 0
         for r0 in range(base, base + k1, _PROD_RUN):
+            r1 = min(r0 + _PROD_RUN, base + k1)
             prod = 1.0
-            esum = 0
-            for t in range(r0, min(r0 + _PROD_RUN, base + k1)):
+            for t in range(r0, r1):
                 bb = np.int64(bits[t])
                 ef = (bb >> shift) & emask
                 sp += np.int64((ef == 0) | (ef == emask))
                 esum += ef
                 prod *= 1.0 + np.float64(bb & mmask) * scale
                 sy += np.float64(x[t])
-            sl += math.log(prod) + np.float64(esum - bias * (min(r0 + _PROD_RUN, base + k1) - r0)) * _LN2
+            if r1 < base + k1:  # long block: fold this run into lsum
+                lsum[j] += math.log(prod)
+                prod = 1.0
         ysum[j] = abs(sy)
-        lsum[j] = sl
+        pbuf[j] = prod
+        lsum[j] += np.float64(esum - bias * k1) * _LN2
     ybits = ysum.view(np.int64)
+    pbits = pbuf.view(np.int64)
     inv_k1 = 1.0 / k1
     sd = 0.0
     sdd = 0.0
     for j in range(nb):
         sp += _is_special(ybits[j], 52, 0x7FF)
-        d = _log_bits(ybits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52) - lsum[j] * inv_k1
+        lx = lsum[j] + _log_bits(pbits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52)
+        d = _log_bits(ybits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52) - lx * inv_k1
         sd += d
         sdd += d * d
     out[0] = sd
