@@ -215,9 +215,14 @@ def _draw(seed: int) -> np.ndarray:
 
 
 def _close(r1, r2, **kw):
-    """Agreement to 1e-3 standard errors (the Newton tolerance is ~1e-4.5 standard errors)."""
+    """Agreement to 1e-3 standard errors (the Newton tolerance is ~1e-5 standard errors).
+
+    Where a standard error is NaN (alpha = 2: alpha and beta sit on the
+    boundary) the values must agree to rounding.
+    """
     for v1, v2, se in zip(r1, r2, kw["se"]):
-        assert abs(v1 - v2) <= 1e-3 * se + 1e-12, (r1, r2)
+        tol = 1e-9 * (1.0 + abs(v1)) if math.isnan(se) else 1e-3 * se + 1e-12
+        assert abs(v1 - v2) <= tol, (r1, r2)
 
 
 @settings(max_examples=6)
