@@ -257,6 +257,10 @@ def test_bad_input_names_the_argument():
         harvest(model, _mse, (x, y), 10, level=95)
     with pytest.raises(TypeError, match="model"):
         harvest(lambda t: t, _mse, (x, y), 10)
+    mixed = _mlp()
+    mixed[2].float()
+    with pytest.raises(ValueError, match="same device and dtype"):
+        harvest(mixed, _mse, (x, y), 10)
 
 
 def test_outputs_written_atomically(tmp_path):

@@ -112,6 +112,20 @@ class FlatBlocks:
             self._carry_n = length - rest
 
 
+def _blocks_of_columns(stream: FlatBlocks, mat: torch.Tensor, a: int, b: int, scratch: torch.Tensor) -> None:
+    """Feed the minibatch-major flattening of columns ``[a, b)`` of ``mat`` to ``stream``.
+
+    When the blocks start at the first of these rows and tile each row (no carry,
+    ``K1`` divides ``b - a``) the block sums are taken on a strided view, with no copy.
+    """
+    width = b - a
+    if stream.block >= 2 and stream._carry_n == 0 and width % stream.block == 0 and mat.stride(1) == 1:
+        r = mat.shape[0]
+        stream._add(mat[:, a:b].view(r, width // stream.block, stream.block).sum(-1).reshape(-1))
+        return
+    stream.update(_flat(mat, a, b, scratch))
+
+
 def _flat(mat: torch.Tensor, a: int, b: int, scratch: torch.Tensor) -> torch.Tensor:
     """Minibatch-major flattening of the column range ``[a, b)`` of ``mat``.
 
@@ -282,7 +296,7 @@ class MainPass:
                 if name == "excluded":
                     mat = base.index_select(1, self.nz_index)
                 for stream, (a, b) in zip(self.flat[(proto, name)], self._layer_ranges(offs)):
-                    stream.update(_flat(mat, a, b, self._scratch))
+                    _blocks_of_columns(stream, mat, a, b, self._scratch)
         sq = torch.mul(e, e, out=w)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             self.row_sq_norms[k0 : k0 + r, i] = sq[:, a:b].sum(1)

@@ -332,7 +332,7 @@ def harvest(
     model : torch.nn.Module
         Its trainable parameters (``requires_grad=True``), in
         ``named_parameters()`` order, are the coordinates. Computation runs on
-        the device (and in the dtype) of its first trainable parameter.
+        their device and in their dtype (they must share both).
     loss_fn : callable
         ``loss_fn(model(x), y)`` returns the mean loss of the minibatch
         (reduction ``"mean"``).
@@ -438,6 +438,11 @@ def harvest(
     names = [n for n, _ in named]
     params = [p for _, p in named]
     device, dtype = params[0].device, params[0].dtype
+    if any(p.device != device or p.dtype != dtype for p in params):
+        raise ValueError(
+            "model: every trainable parameter must have the same device and dtype "
+            f"(found {sorted({f'{p.device}/{p.dtype}' for p in params})})"
+        )
     sizes = [p.numel() for p in params]
     offsets = [0]
     for s in sizes:
