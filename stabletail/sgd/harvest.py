@@ -494,8 +494,7 @@ def harvest(
                     return loss.detach()
 
                 # Rows live in chunks of at most _CHUNK_BYTES (all K rows when kept, one
-                # reused chunk when streaming): chunks this small are recycled by the
-                # allocator between harvests instead of being mapped (and faulted in) afresh.
+                # reused chunk when streaming); the device statistics take a chunk at a time.
                 n_chunks = -(-k // chunk_rows) if keep else 1
                 bufs = [
                     torch.empty(min(chunk_rows, k - c * chunk_rows), d, dtype=dtype, device=device)
