@@ -79,7 +79,7 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float):
     ul, ur = math.asinh(zl), math.asinh(zr)
     if not ur > ul:
         return None
-    n0 = max(2, int(math.ceil((ur - ul) / 1.5)))
+    n0 = max(2, int(math.ceil((ur - ul) / 0.75)))
     e = np.linspace(ul, ur, n0 + 1)
     pend_a, pend_b = e[:-1], e[1:]
     acc_a, acc_b, acc_kind, acc_coef = [], [], [], []
