@@ -30,6 +30,8 @@ CONFIGS = {
                                                    n_gaussianity=10)),
     # a data loader (a list of 11 batches of 7): every rank iterates it and skips the others' batches
     "loader": dict(n=77, batch=7, harvest=dict(n_gaussianity=10)),
+    # a NaN input in minibatch 8 (rank 1's share): every rank reports the diverged status
+    "nonfinite": dict(n=96, batch=8, harvest=dict(n_gaussianity=10)),
     # K = 10 random draws of 8 examples, train mode with dropout (seeded per minibatch)
     "random": dict(n=90, batch=8, harvest=dict(sampling="random", n_batches=10, eval_mode=False,
                                                n_gaussianity=10, zeros=("excluded",))),
@@ -49,6 +51,8 @@ def _problem(name):
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    if name == "nonfinite":
+        x[66, 3] = float("nan")
     data = (x, y)
     if name == "loader":
         b = spec["batch"]
@@ -119,8 +123,10 @@ def test_two_gloo_ranks_equal_one_process(ranks, name):
 
     model, loss_fn, data, batch, opts = _problem(name)
     ref = harvest(model, loss_fn, data, batch, random_state=3, progress=False, **opts)
-    assert ref.status == "ok"
-    assert ref.layers[0]["n_zero"] == 5  # the weights of the always-zero input: "excluded" rows differ
+    assert ref.status == ("nonfinite" if name == "nonfinite" else "ok")
+    if ref.status == "ok":
+        assert ref.layers[0]["n_zero"] == 5  # the weights of the always-zero input: "excluded" rows differ
+        assert len(ref.gaussianity) > 0
     for res in (r[name] for r in ranks):  # every rank holds the whole result
         assert res.status == ref.status and res.n_batches == ref.n_batches
         assert res.n_passes == ref.n_passes
@@ -128,7 +134,8 @@ def test_two_gloo_ranks_equal_one_process(ranks, name):
         np.testing.assert_allclose(res.batch_losses, ref.batch_losses, rtol=1e-12)
         np.testing.assert_allclose(res.grad_norms, ref.grad_norms, rtol=1e-9)
         np.testing.assert_allclose(res.noise_norms, ref.noise_norms, rtol=1e-9)
-        assert len(res.table) == len(ref.table) and len(res.gaussianity) == len(ref.gaussianity) > 0
+        assert res.n_nonfinite == ref.n_nonfinite
+        assert len(res.table) == len(ref.table) and len(res.gaussianity) == len(ref.gaussianity)
         for a, b in zip(ref.table, res.table):
             _same(a, b, f"table[{a['layer']}, {a['protocol']}, {a['zeros']}]")
         for a, b in zip(ref.gaussianity, res.gaussianity):
