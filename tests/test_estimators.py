@@ -450,6 +450,7 @@ def test_torch_tensor_input():
         (lambda: est.mohammadi(np.arange(1.0, 101.0), axis=0), "axis is only for 2-D"),
         (lambda: est.mohammadi(np.ones((10, 2)), axis=2), "axis must be an integer in \\[-2, 1\\]"),
         (lambda: est.mohammadi(np.arange(1.0, 101.0), nan_policy="skip"), "nan_policy must be one of"),
+        (lambda: est.mohammadi(np.r_[1e308, 1e308, np.arange(1.0, 99.0)], 2), "overflows"),
         (lambda: est.log_moment(np.full(100, -2.0)), "degenerate"),
         (lambda: est.log_moment([1.0, 2.0]), "at least 4"),
         (lambda: est.log_moment(np.zeros(10)), "exact zero"),

@@ -121,12 +121,15 @@ def _block_stats_numpy(v: np.ndarray, k1: int, eps: float) -> tuple[float, float
     if k2 == 0:
         return 0.0, 0.0, 0
     w = v[: k1 * k2].reshape((k2, k1) + v.shape[1:])
-    if v.ndim == 2:
-        y = np.linalg.norm(w.sum(axis=1, dtype=np.float64), axis=1)
-        a = np.linalg.norm(w.astype(np.float64), axis=2)
-    else:
-        y = np.abs(w.sum(axis=1, dtype=np.float64))
-        a = np.abs(w.astype(np.float64))
+    with np.errstate(over="ignore"):  # overflow is reported below
+        if v.ndim == 2:
+            y = np.linalg.norm(w.sum(axis=1, dtype=np.float64), axis=1)
+            a = np.linalg.norm(w.astype(np.float64), axis=2)
+        else:
+            y = np.abs(w.sum(axis=1, dtype=np.float64))
+            a = np.abs(w.astype(np.float64))
+    if not np.isfinite(y).all():
+        raise ValueError("a block sum of x overflows float64; rescale x (the estimate is scale invariant)")
     if eps == 0.0 and not (y > 0).all():
         raise ValueError(
             "a block sum of x is exactly zero and log|0| = -inf; pass eps > 0 "
