@@ -18,8 +18,8 @@ where the asymptotic (Bergstrom) tail series below is accurate to ~1e-9.
 Beyond ``Z_SWITCH`` the tail series is used directly.  Between grid nodes a
 four-point (cubic) Lagrange interpolant is used.
 
-Tail series (Nolan 2020, Thm 1.12; derived by integrating the power series of
-the S1 characteristic function term by term): with x = z + b tan(pi a / 2)
+Tail series (Bergstrom's asymptotic expansion, derived here by integrating the
+power series of the S1 characteristic function term by term): with x = z + b tan(pi a / 2)
 the S1 variable, c = 1 - i b tan(pi a/2) = |c| exp(-i psi),
 
     f(x) ~ (1/pi) sum_k (-1)**(k+1) |c|**k Gamma(k a + 1) / k!
