@@ -464,6 +464,8 @@ def test_torch_tensor_input():
         (lambda: est.hill(np.arange(1.0, 101.0), n_bootstrap=1), "n_bootstrap must be an integer in \\[10"),
         (lambda: est.pickands(np.arange(1.0, 101.0), 26), "k must be an integer in \\[1, 25\\]"),
         (lambda: est.moments(np.arange(1.0, 11.0), 10), "k must be an integer in \\[1, 9\\]"),
+        (lambda: est.pickands([1.0, 2.0, 3.0]), "at least 4 non-zero values"),
+        (lambda: est.moments([1.0]), "at least 2 non-zero values"),
         (lambda: est.mohammadi(np.arange(1.0, 101.0)).ci(1.0), "level must be in \\(0, 1\\)"),
     ],
 )

@@ -44,7 +44,8 @@ def _sorted_abs(x: ArrayLike, nan_policy: str) -> np.ndarray | None:
 def _resolve_k(k: Any, n: int, kmax: int, method: str) -> int:
     """Number of upper order statistics from an int, a fraction of n, or "sqrt"."""
     if kmax < 1:
-        raise ValueError(f"x must hold more non-zero values for the {method} estimator; got {n}")
+        need = 4 if method == "pickands" else 2
+        raise ValueError(f"x must hold at least {need} non-zero values for the {method} estimator, got {n}")
     if isinstance(k, str):
         check_choice("k", k, ("sqrt",) if method != "hill" else ("sqrt", "dbs"))
         return max(1, min(math.isqrt(n), kmax))
