@@ -532,14 +532,27 @@ def _point2(z, p1, p2, w):
     return f, c, s
 
 
-@jit(parallel=True)
-def eval_many(z, p1, p2, w, out_f, out_c, out_s):
+def _eval_many(z, p1, p2, w, out_f, out_c, out_s):
     """pdf, cdf, sf at standardised points z (flat)."""
     for i in prange(z.size):
         f, c, s = _point2(z[i], p1, p2, w)
         out_f[i] = f
         out_c[i] = c
         out_s[i] = s
+
+
+# A parallel region costs a scheduler time slice whenever a thread is
+# descheduled (shared machines): small jobs run serially. Every point is
+# computed independently, so results do not depend on the thread count.
+PARALLEL_WORK = 300  # points of quadrature from which the parallel kernels are used
+eval_many_serial = jit(_eval_many)
+eval_many_parallel = jit(parallel=True)(_eval_many)
+
+
+def eval_many(z, p1, p2, w, out_f, out_c, out_s):
+    """pdf, cdf, sf at standardised points z (flat), serial for small jobs."""
+    kernel = eval_many_parallel if z.size >= PARALLEL_WORK else eval_many_serial
+    kernel(z, p1, p2, w, out_f, out_c, out_s)
 
 
 @jit
@@ -631,11 +644,20 @@ def _ppf_point(q, p1, p2, w, lo_s, hi_s):
     return z
 
 
-@jit(parallel=True)
-def ppf_many(q, p1, p2, w, lo_s, hi_s, out):
+def _ppf_many(q, p1, p2, w, lo_s, hi_s, out):
     """Quantiles of the standardised S0 law at probabilities q (flat)."""
     for i in prange(q.size):
         out[i] = _ppf_point(q[i], p1, p2, w, lo_s, hi_s)
+
+
+_ppf_serial = jit(_ppf_many)
+_ppf_parallel = jit(parallel=True)(_ppf_many)
+
+
+def ppf_many(q, p1, p2, w, lo_s, hi_s, out):
+    """Quantiles at probabilities q (flat); each costs ~10 quadratures."""
+    kernel = _ppf_parallel if 10 * q.size >= PARALLEL_WORK else _ppf_serial
+    kernel(q, p1, p2, w, lo_s, hi_s, out)
 
 
 @jit
