@@ -127,6 +127,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     res = fit(x, method=args.method, parameterization=args.parameterization)
     if args.json:
         d = _result_dict(res, ("method", "parameterization", "alpha", "beta", "scale", "loc", "stderr"), args.level)
+        if isinstance(d.get("stderr"), list) and len(d["stderr"]) == 4:
+            d["stderr"] = dict(zip(("alpha", "beta", "scale", "loc"), d["stderr"]))
         d["n"] = int(x.size)
         print(json.dumps(d))
     else:
