@@ -370,23 +370,24 @@ def _series(yy, p, o):
 def _series_ok(yy, p, o):
     """Number of terms after which the tail series has converged at yy, or 0.
 
-    Judged on the envelope |a_k| / |sin(k alpha L)| y^(-k alpha) (the sines
-    may vanish for single k): accepted when the envelope falls below 1e-17 of
-    the sum of envelopes before it starts growing, and the cancellation
-    (sum of envelopes / |sum|) stays below 10.
+    Convergence is judged on the envelope |a_k| / |sin(k alpha L)| y^(-k alpha)
+    (the sines may vanish for single k): accepted when the envelope falls
+    below 1e-16 of the sum before it starts growing, and the cancellation
+    (sum of |terms| / |sum|) stays below 10.
     """
     alpha = p[P_ALPHA]
-    lu = -alpha * math.log(yy) + p[o + S_LSIG]
+    lu = -alpha * math.log(yy)
     s = 0.0
     sabs = 0.0
     prev = math.inf
     for k in range(1, KMAX + 1):
-        env = math.exp(math.lgamma(k * alpha + 1.0) - math.lgamma(k + 1.0) + k * lu) / PI
-        s += p[o + S_COEF + k - 1] * math.exp(-k * alpha * math.log(yy))
-        sabs += env
+        env = math.exp(math.lgamma(k * alpha + 1.0) - math.lgamma(k + 1.0) + k * (lu + p[o + S_LSIG])) / PI
+        term = p[o + S_COEF + k - 1] * math.exp(k * lu)
+        s += term
+        sabs += abs(term)
         if env > prev:
             return 0
-        if k > 2 and env <= 1e-17 * sabs:
+        if k > 2 and env <= 1e-16 * abs(s):
             if sabs > 10.0 * abs(s) or s <= 0.0:
                 return 0
             return k
