@@ -201,7 +201,11 @@ def hill(
         if n < 20:
             raise ValueError(f"x must hold at least 20 non-zero values for hill(k='dbs'), got {n}")
         params = double_bootstrap_k(
-            logs, n_bootstrap=n_bootstrap, t_bootstrap=t_bootstrap, eps_stop=eps_stop, random_state=random_state
+            logs,
+            n_bootstrap=n_bootstrap,
+            t_bootstrap=t_bootstrap,
+            eps_stop=eps_stop,
+            random_state=random_state,
         )
         kk = params["k"]
     else:
@@ -209,7 +213,9 @@ def hill(
         params = {"k": kk}
     xi = float(logs[:kk].mean() - logs[kk])
     if xi <= 0.0:
-        raise ValueError(f"the {kk} largest |x| are all equal (ties): Hill's estimate is undefined; choose another k")
+        raise ValueError(
+            f"the {kk} largest |x| are all equal (ties): Hill's estimate is undefined; choose another k"
+        )
     return TailIndex.from_xi(xi, xi / math.sqrt(kk), n, "hill", params)
 
 
@@ -302,7 +308,9 @@ def pickands(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
     num = a[kk - 1] - a[2 * kk - 1]
     den = a[2 * kk - 1] - a[4 * kk - 1]
     if num <= 0 or den <= 0:
-        raise ValueError(f"order statistics k, 2k, 4k of |x| tie for k = {kk}: Pickands' estimate is undefined")
+        raise ValueError(
+            f"order statistics k, 2k, 4k of |x| tie for k = {kk}: Pickands' estimate is undefined"
+        )
     xi = math.log(num / den) / math.log(2.0)
     if abs(xi) < 1e-8:
         var = 3.0 / (4.0 * math.log(2.0) ** 4)
@@ -343,7 +351,9 @@ def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
     m1 = float(d.mean())
     m2 = float((d * d).mean())
     if m1 <= 0 or m2 <= m1 * m1:
-        raise ValueError(f"the {kk} largest |x| are (nearly) tied: the moment estimate is undefined; choose another k")
+        raise ValueError(
+            f"the {kk} largest |x| are (nearly) tied: the moment estimate is undefined; choose another k"
+        )
     xi = m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2)
     if xi >= 0:
         var = 1.0 + xi * xi
