@@ -1,6 +1,8 @@
 """Speed of stabletail.stable against scipy.stats.levy_stable (and libstable when importable).
 
 Run: ``.venv/bin/pytest benchmarks/test_bench_stable.py --benchmark-only --benchmark-columns=min,median,rounds``
+(libstable is measured when ``pystable`` imports: put its package on ``PYTHONPATH`` and
+a ``libgsl.so.25`` on ``LD_LIBRARY_PATH``, see ``docs/stable.md``).
 
 Per point times are what to compare: scipy is timed on a smaller point set
 (it takes ~0.4 ms per point) in the same run. Our pdf / cdf on 10^4 points is
@@ -10,6 +12,8 @@ calls with the same parameters).
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -81,13 +85,20 @@ def test_scipy(benchmark, fn, alpha, beta):
 
 
 @pytest.mark.parametrize("alpha,beta", CASES)
-def test_libstable_pdf(benchmark, alpha, beta):
+@pytest.mark.parametrize("fn", ["pdf", "cdf"])
+def test_libstable(benchmark, fn, alpha, beta):
+    """libstable (C) through pystable; its bundled .so is picked by the glibc version,
+    so the Linux build is passed explicitly (it needs libgsl.so.25 on LD_LIBRARY_PATH)."""
     pystable = pytest.importorskip("pystable")
-    x = _points(alpha, beta, N_OURS)
-    dist = pystable.create(alpha=alpha, beta=beta, sigma=1.0, mu=0.0, parameterization=1)
-    benchmark.group = f"pdf a={alpha} b={beta}"
-    benchmark.extra_info["points"] = N_OURS
-    benchmark.pedantic(pystable.pdf, args=(dist, x.tolist(), x.size), rounds=3, iterations=1)
+    path = os.path.join(os.path.dirname(pystable.__file__), "_extensions", "linux", "gclib-2-33", "libstable.so")
+    try:
+        dist = pystable.create(alpha=alpha, beta=beta, sigma=1.0, mu=0.0, parameterization=1, path=path)
+    except OSError as exc:  # pragma: no cover
+        pytest.skip(f"libstable does not load: {exc}")
+    x = _points(alpha, beta, 2000)
+    benchmark.group = f"{fn} a={alpha} b={beta}"
+    benchmark.extra_info["points"] = x.size
+    benchmark.pedantic(getattr(pystable, fn), args=(dist, x.tolist(), x.size), kwargs=dict(path=path), rounds=3)
 
 
 def test_rvs_ours(benchmark):

@@ -59,9 +59,9 @@ def _setup(alpha, beta, scale, loc, parameterization):
 
 
 @functools.lru_cache(maxsize=16)
-def _table(alpha: float, beta: float):
-    """Chebyshev interpolant for many points of one (alpha, beta); cached."""
-    return _interp.build(*_plans(alpha, beta))
+def _table(alpha: float, beta: float, density: bool):
+    """Chebyshev interpolant (of pdf, or of cdf and sf) for many points of one (alpha, beta); cached."""
+    return _interp.build(*_plans(alpha, beta), density)
 
 
 @functools.lru_cache(maxsize=64)
@@ -87,8 +87,11 @@ def _shape_out(out: np.ndarray, shape: tuple[int, ...]) -> FloatArray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def _evaluate(x, alpha, beta, scale, loc, parameterization):
-    """Flat (pdf, cdf, sf) of the standardised variable and the input shape."""
+def _evaluate(x, alpha, beta, scale, loc, parameterization, density):
+    """Flat (pdf, cdf, sf) of the standardised variable and the input shape.
+
+    Large calls use an interpolant: then only pdf (``density``), or only cdf
+    and sf, are computed."""
     a, b, s, m0 = _setup(alpha, beta, scale, loc, parameterization)
     xa = as_float_array(x, "x", dtype=np.float64)
     z = np.ascontiguousarray(((xa - m0) / s).ravel())
@@ -96,11 +99,11 @@ def _evaluate(x, alpha, beta, scale, loc, parameterization):
     f = np.empty_like(z)
     c = np.empty_like(z)
     t = np.empty_like(z)
-    table = _table(a, b) if z.size >= _interp.MIN_POINTS else None
+    table = _table(a, b, density) if z.size >= _interp.MIN_POINTS else None
     if table is None:
         _k.eval_many(z, p1, p2, w, f, c, t)
     else:
-        _interp.evaluate(z, *table, p1, p2, w, f, c, t)
+        _interp.evaluate(z, *table, p1, p2, w, density, f, c, t)
     return f / s, c, t, xa.shape
 
 
@@ -194,7 +197,7 @@ def pdf(
     >>> round(stable.pdf(0.0, 2.0), 6)  # N(0, 2)
     0.282095
     """
-    f, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization)
+    f, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, True)
     return _shape_out(f, shape)
 
 
@@ -218,7 +221,7 @@ def logpdf(
     -------
     ndarray of float64 (float for scalar ``x``)
     """
-    f, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization)
+    f, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, True)
     with np.errstate(divide="ignore"):
         return _shape_out(np.log(f), shape)
 
@@ -244,7 +247,7 @@ def cdf(
     ndarray of float64 (float for scalar ``x``)
         Accurate in relative terms in the lower tail; NaN where ``x`` is NaN.
     """
-    _, c, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization)
+    _, c, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, False)
     return _shape_out(c, shape)
 
 
@@ -268,7 +271,7 @@ def sf(
     -------
     ndarray of float64 (float for scalar ``x``)
     """
-    _, _, t, shape = _evaluate(x, alpha, beta, scale, loc, parameterization)
+    _, _, t, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, False)
     return _shape_out(t, shape)
 
 

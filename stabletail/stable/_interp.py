@@ -73,8 +73,13 @@ def _range(p1, p2, w) -> tuple[float, float]:
     return ends[1], ends[0]
 
 
-def build(p1: np.ndarray, p2: np.ndarray, w: float):
-    """Panels (edges, kinds, coefficients) of the interpolant, or None if not worth it."""
+def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
+    """Panels (edges, kinds, coefficients) of the interpolant, or None if not worth it.
+
+    With ``density`` the panels are refined for log pdf, else for log cdf and
+    log sf (only those are then accurate).
+    """
+    use = slice(0, 1) if density else slice(1, 3)
     zl, zr = _range(p1, p2, w)
     ul, ur = math.asinh(zl), math.asinh(zr)
     if not ur > ul:
@@ -93,9 +98,9 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float):
         _k.eval_many(z, p1, p2, w, f, c, s)
         with np.errstate(divide="ignore"):
             vals = np.stack([np.log(f), np.log(c), np.log(s)]).reshape(3, pend_a.size, NODES)
-        finite = np.all(np.isfinite(vals), axis=(0, 2))
+        finite = np.all(np.isfinite(vals[use]), axis=(0, 2))
         coef = np.einsum("kn,fpn->pfk", _DCT, np.where(np.isfinite(vals), vals, 0.0))
-        err = np.max(np.abs(coef[:, :, -3:]), axis=(1, 2))
+        err = np.max(np.abs(coef[:, use, -3:]), axis=(1, 2))
         good = finite & (err <= TOL)
         narrow = (pend_b - pend_a) < MIN_WIDTH
         total += pend_a.size
@@ -130,7 +135,7 @@ def _clenshaw(c, t):
     return t * b1 - b2 + c[0]
 
 
-def _evaluate(z, edges, kinds, coefs, p1, p2, w, out_f, out_c, out_s):
+def _evaluate(z, edges, kinds, coefs, p1, p2, w, density, out_f, out_c, out_s):
     """pdf, cdf, sf at z from the interpolant (exact kernel outside it)."""
     ul = edges[0]
     ur = edges[-1]
@@ -152,9 +157,14 @@ def _evaluate(z, edges, kinds, coefs, p1, p2, w, out_f, out_c, out_s):
                 a = edges[j]
                 b = edges[j + 1]
                 t = (2.0 * u - a - b) / (b - a)
-                f = math.exp(_clenshaw(coefs[j, 0], t))
-                c = math.exp(_clenshaw(coefs[j, 1], t))
-                s = math.exp(_clenshaw(coefs[j, 2], t))
+                if density:
+                    f = math.exp(_clenshaw(coefs[j, 0], t))
+                    c = math.nan
+                    s = math.nan
+                else:
+                    f = math.nan
+                    c = math.exp(_clenshaw(coefs[j, 1], t))
+                    s = math.exp(_clenshaw(coefs[j, 2], t))
         out_f[i] = f
         out_c[i] = c
         out_s[i] = s
@@ -164,11 +174,11 @@ _evaluate_serial = jit(_evaluate)
 _evaluate_parallel = jit(parallel=True)(_evaluate)
 
 
-def evaluate(z, edges, kinds, coefs, p1, p2, w, out_f, out_c, out_s):
-    """pdf, cdf, sf at z from the interpolant (exact kernel outside it).
+def evaluate(z, edges, kinds, coefs, p1, p2, w, density, out_f, out_c, out_s):
+    """pdf (if ``density``, else cdf and sf) at z from the interpolant (exact kernel outside it).
 
     An interpolated point costs ~1/300 of a quadrature: serial below
     300 * PARALLEL_WORK points.
     """
     kernel = _evaluate_parallel if z.size >= 300 * _k.PARALLEL_WORK else _evaluate_serial
-    kernel(z, edges, kinds, coefs, p1, p2, w, out_f, out_c, out_s)
+    kernel(z, edges, kinds, coefs, p1, p2, w, density, out_f, out_c, out_s)
