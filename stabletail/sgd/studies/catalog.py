@@ -74,11 +74,14 @@ class Study:
         "resultant_length_uniform", "norm_cv", "train_loss", "train_acc", "test_acc",
     )
 
-    def run(self, params: dict[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None) -> list[dict]:
+    def run(
+        self, params: dict[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None,
+        progress: bool = False,
+    ) -> list[dict]:
         """Run one cell of this study (see :func:`~stabletail.sgd.studies.experiment.run_cell`)."""
         from .experiment import run_cell
 
-        return run_cell(params, seed, device=device, data_dir=data_dir)
+        return run_cell(params, seed, device=device, data_dir=data_dir, progress=progress)
 
 
 def _base(**kw: Any) -> dict[str, Any]:

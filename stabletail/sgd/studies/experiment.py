@@ -106,7 +106,9 @@ def measure(
     return out
 
 
-def run_cell(params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None) -> list[dict[str, Any]]:
+def run_cell(
+    params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False
+) -> list[dict[str, Any]]:
     """Train a fresh model and measure it at every checkpoint (one study cell).
 
     Parameters
@@ -124,6 +126,8 @@ def run_cell(params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir
         torch device.
     data_dir : str, optional
         Data directory.
+    progress : bool
+        Show a progress bar over the checkpoints.
 
     Returns
     -------
@@ -148,7 +152,12 @@ def run_cell(params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir
     hbs = params.get("harvest_batch_sizes") or [bs]
     rows: list[dict[str, Any]] = []
     epoch, step, diverged = 0, 0, False
-    for cp in sorted(set(int(c) for c in params["checkpoints"])):
+    checkpoints = sorted(set(int(c) for c in params["checkpoints"]))
+    if progress:
+        from tqdm.auto import tqdm
+
+        checkpoints = tqdm(checkpoints, desc=f"seed {seed}: epochs", unit="checkpoint", leave=False, position=1)
+    for cp in checkpoints:
         while epoch < cp and not diverged:
             model.train()
             order = torch.randperm(len(ytr), generator=gen).to(device)

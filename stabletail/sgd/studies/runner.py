@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import hashlib
 import itertools
 import json
@@ -163,15 +164,17 @@ def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
     return cells
 
 
-def execute_cell(cell: Cell, device: str = "cpu", data_dir: str | None = None) -> CellResult:
+def execute_cell(cell: Cell, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False) -> CellResult:
     """Run one cell; never raises for errors inside the study (they become ``status="failed"``).
 
     This is the unit of work an engine ships to a worker: it only needs the
     cell, the device name and the data directory, and returns plain data.
+    ``progress`` shows a bar over the cell's checkpoints.
     """
     start = time.perf_counter()
     try:
-        rows = STUDIES[cell.study].run(dict(cell.params), cell.seed, device=device, data_dir=data_dir)
+        rows = STUDIES[cell.study].run(dict(cell.params), cell.seed, device=device, data_dir=data_dir,
+                                       progress=progress)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # a failing cell is recorded and the grid goes on
@@ -334,9 +337,9 @@ def _versions() -> dict[str, str]:
     return v
 
 
-def _serial(cells: Sequence[Cell], device: str, data_dir: str | None) -> Iterator[CellResult]:
+def _serial(cells: Sequence[Cell], device: str, data_dir: str | None, *, progress: bool = False) -> Iterator[CellResult]:
     for cell in cells:
-        yield execute_cell(cell, device, data_dir)
+        yield execute_cell(cell, device, data_dir, progress=progress)
 
 
 def resolve_device(device: str) -> str:
@@ -421,7 +424,8 @@ def run_study(
 
         bar = tqdm(total=len(todo), desc=f"{name} ({n_skipped} done before)", unit="cell")
     try:
-        for res in (engine or _serial)(todo, device, ddir):
+        run_cells = engine or functools.partial(_serial, progress=bar is not None)
+        for res in run_cells(todo, device, ddir):
             write_json(cells_dir / f"{res.cell.key}.json", res.to_json())
             if bar is not None:
                 bar.update(1)
