@@ -190,3 +190,12 @@ def test_unit_scaled_inputs_give_zero_noise_coordinates():
     # each feeds 100 first-layer weights with zero noise (dead units can add more)
     assert inc["n_zero"] >= 100 * black
     assert exc["n_coordinates"] == inc["n_coordinates"] - inc["n_zero"]
+
+
+def test_diverged_training_is_recorded_not_raised():
+    overrides = {**TINY, "checkpoints": [0, 2], "lr": [1e30]}
+    (cell,) = make_cells("learning-rate", resolve_config("learning-rate", "quick", overrides, seeds=[0]))
+    res = execute_cell(cell)
+    assert res.status == "ok"
+    assert res.rows[-1]["status"] == "diverged" and res.rows[-1]["epoch"] == 2
+    assert all(r["status"] == "ok" for r in res.rows[:-1] if r["epoch"] == 0)
