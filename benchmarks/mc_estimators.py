@@ -4,8 +4,8 @@ Writes bias, RMSE and 95% CI coverage of each estimator, for symmetric stable,
 Pareto and Student-t samples at n = 1e3, 1e4, 1e5, into docs/estimators.md
 between the MC-TABLES markers (atomic write). Not part of the test suite.
 
-Usage (about 10 minutes measured on the shared 2-core machine at load average 8, of which
-hill(k="dbs") took 8.6; roughly 4 minutes of CPU in all; ``--quick`` takes a quarter)::
+Usage (4.4 minutes measured on the shared 2-core machine at load average ~5, of which
+hill(k="dbs") took 3.6; ``--quick`` takes a quarter)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/mc_estimators.py [--quick]
 
