@@ -22,7 +22,6 @@ from . import _kernels as _k
 
 NODES = 16
 TOL = 2e-9
-CDF_RTOL = 1e-6
 MIN_POINTS = 1000  # use the interpolant from this many points on
 Z_CAP = 1e5  # never interpolate beyond |z| = Z_CAP
 MAX_PANELS = 4000
@@ -81,11 +80,6 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
     log sf (only those are then accurate).
     """
     use = slice(0, 1) if density else slice(1, 3)
-    if not density:
-        # cdf and sf need less: nodes by quadrature to 1e-6 on sum |K15 - G7|
-        # (measured: ~1e-10 relative), about a third fewer panels
-        p1, p2 = p1.copy(), p2.copy()
-        p1[_k.P_RTOL] = p2[_k.P_RTOL] = CDF_RTOL
     zl, zr = _range(p1, p2, w)
     ul, ur = math.asinh(zl), math.asinh(zr)
     if not ur > ul:

@@ -516,7 +516,10 @@ def make_plan(alpha, beta):
     e0 = p[HEAD + S_E0]
     # f(zeta) = Gamma(1 + 1/alpha) cos(theta0) / (pi (1 + zeta^2)^(1/(2 alpha))), cos(theta0) = sin(e0)
     p[P_FZETA] = math.exp(math.lgamma(1.0 + 1.0 / alpha) - 0.5 * math.log1p(zeta * zeta) / alpha) * math.sin(e0) / PI
-    p[P_CZETA] = e0 / PI
+    p[P_CZETA] = min(1.0, max(0.0, e0 / PI))
+    if alpha < 1.0 and abs(beta) == 1.0:  # zeta is the end of the support
+        p[P_FZETA] = 0.0
+        p[P_CZETA] = 0.0 if beta > 0.0 else 1.0
     _tail_cutoff(p, HEAD)
     _tail_cutoff(p, HEAD + SIDE)
     return p
