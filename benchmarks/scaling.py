@@ -15,6 +15,9 @@ Timings:
   already running (2 CPUs, so 2 cells at once); its workers start cold in
   every repeat (a fresh instance per repeat), so worker start-up (importing torch
   and stabletail) is included;
+- ``ray warm``: the same grid once more on the same instance, whose workers
+  are then running and warm (what every grid after the first costs on a
+  long-lived cluster);
 - ``ray_init``: the seconds ``ray.init`` itself took (paid once per study run
   when no instance is running, as with ``stabletail study --engine ray``).
 
@@ -70,7 +73,7 @@ def main() -> None:
     torch.set_num_threads(1)
     import ray
 
-    names = ("serial", "ray", "ray_init", "serial_cells", "ray_cells")
+    names = ("serial", "ray", "ray_warm", "ray_init", "serial_cells", "ray_cells", "ray_warm_cells")
     times: dict[str, list[float]] = {k: [] for k in names}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -85,18 +88,25 @@ def main() -> None:
             times["ray_init"].append(time.perf_counter() - t)
             try:
                 dt, par = _run(study, grid, root / f"ray{i}", ray_engine, seeds)
+                # the same grid again on the same instance: workers already started and warm
+                dt_warm, warm = _run(study, grid, root / f"raywarm{i}", ray_engine, seeds)
             finally:
                 ray.shutdown()
             times["ray"].append(dt)
+            times["ray_warm"].append(dt_warm)
+            times["ray_warm_cells"].append(_cell_seconds(warm))
             times["serial_cells"].append(_cell_seconds(serial))
             times["ray_cells"].append(_cell_seconds(par))
-            same = serial.table.read_text() == par.table.read_text()
+            same = serial.table.read_text() == par.table.read_text() == warm.table.read_text()
             n_cells = serial.n_cells
             print(f"repeat {i}: serial {times['serial'][-1]:.1f} s, ray {dt:.1f} s "
-                  f"(+ init {times['ray_init'][-1]:.1f} s), tables identical: {same}; cell seconds summed: "
-                  f"serial {times['serial_cells'][-1]:.1f}, ray {times['ray_cells'][-1]:.1f}; "
+                  f"(+ init {times['ray_init'][-1]:.1f} s), ray warm {dt_warm:.1f} s, "
+                  f"tables identical: {same}; "
+                  f"cell seconds summed: "
+                  f"serial {times['serial_cells'][-1]:.1f}, ray {times['ray_cells'][-1]:.1f}, "
+                  f"ray warm {times['ray_warm_cells'][-1]:.1f}; "
                   f"load average {os.getloadavg()[0]:.1f}", flush=True)
-            if not same or par.n_failed or serial.n_failed:
+            if not same or par.n_failed or serial.n_failed or warm.n_failed:
                 raise SystemExit("the engines disagree or a cell failed")
     med = {k: statistics.median(v) for k, v in times.items()}
     print()
@@ -108,6 +118,9 @@ def main() -> None:
     print(f"| serial | {med['serial']:.1f} | 1.00 | {med['serial_cells']:.1f} |")
     print(f"| ray, 2 workers (instance running) | {med['ray']:.1f} | {med['serial'] / med['ray']:.2f} "
           f"| {med['ray_cells']:.1f} |")
+    print(f"| ray, 2 warm workers (grid run again) | {med['ray_warm']:.1f} "
+          f"| {med['serial'] / med['ray_warm']:.2f} "
+          f"| {med['ray_warm_cells']:.1f} |")
     total = med["ray"] + med["ray_init"]
     print(f"| ray, 2 workers, incl. ray.init ({med['ray_init']:.1f} s) | {total:.1f} "
           f"| {med['serial'] / total:.2f} | |")
