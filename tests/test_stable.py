@@ -428,6 +428,10 @@ def test_nan_inf_and_ppf_domain():
     # alpha < 1, beta = 1: support [zeta, inf) with zeta = -tan(pi alpha / 2) (S0)
     assert stable.ppf(0.0, 0.6, 1.0) == pytest.approx(-math.tan(0.3 * math.pi))
     assert stable.pdf(-math.tan(0.3 * math.pi) - 1e-3, 0.6, 1.0) == 0.0
+    # at the end of the support itself (S1: x = 0): exactly 0 and 1, not -1e-16
+    assert stable.pdf(0.0, 0.6, -1.0, parameterization="S1") == 0.0
+    assert stable.sf(0.0, 0.6, -1.0, parameterization="S1") == 0.0
+    assert stable.cdf(0.0, 0.6, 1.0, parameterization="S1") == 0.0
     assert isinstance(stable.pdf(0.1, 1.5), float)
     assert stable.pdf(np.zeros((2, 3)), 1.5).shape == (2, 3)
     assert stable.logpdf(0.0, 2.0) == pytest.approx(math.log(1 / (2 * math.sqrt(math.pi))))
