@@ -70,7 +70,7 @@ _WG = np.array([
 
 # ---------------------------------------------------------------- plan layout
 # general part
-P_ALPHA, P_BETA, P_KIND, P_ZETA, P_FZETA, P_CZETA, P_RTOL = 0, 1, 2, 3, 4, 5, 6
+P_ALPHA, P_BETA, P_KIND, P_ZETA, P_FZETA, P_CZETA = 0, 1, 2, 3, 4, 5
 KIND_GENERAL, KIND_ALPHA1, KIND_CAUCHY, KIND_GAUSS, KIND_LEVY = 0.0, 1.0, 2.0, 3.0, 4.0
 HEAD = 8
 # per side (right side uses beta, left side -beta after reflecting y -> -y)
@@ -262,7 +262,7 @@ def _integrate(ly, p, o, kind, want_exp):
     small the integrands decay like g, on the other like exp(-g); each side is
     covered from s* to where |log g| reaches 40 (small side) or 4.6 (large
     side), on panels placed for a linear log g, by GK15 refined adaptively
-    until sum |K15 - G7| <= p[P_RTOL] * |integral| (RTOL by default). The part of the tail integral
+    until sum |K15 - G7| <= RTOL * |integral|. The part of the tail integral
     that tends to 1 is taken as an exact theta-length.
     """
     sgn = 1.0 if kind != KIND_GENERAL else p[o + S_SGN]  # sign of d log g / d s
@@ -311,8 +311,8 @@ def _integrate(ly, p, o, kind, want_exp):
                 xs += r2[j]
             else:
                 yb += r2[j]
-        tol1 = p[P_RTOL] * abs(t1) + 1e-300
-        tol2 = p[P_RTOL] * max(xs, yb) + 1e-300
+        tol1 = RTOL * abs(t1) + 1e-300
+        tol2 = RTOL * max(xs, yb) + 1e-300
         if (s1 <= tol1 and s2 <= tol2) or n >= MAX_INTERVALS:
             break
         jm = 0
@@ -491,7 +491,6 @@ def make_plan(alpha, beta):
     p = np.zeros(PLAN_SIZE)
     p[P_ALPHA] = alpha
     p[P_BETA] = beta
-    p[P_RTOL] = RTOL
     if alpha == 1.0:
         if beta == 0.0:
             p[P_KIND] = KIND_CAUCHY
