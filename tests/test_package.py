@@ -113,3 +113,19 @@ def test_apply_nan_policy():
     assert v.apply_nan_policy(x, "propagate")[1] is True
     with pytest.raises(ValueError, match="nan_policy must be one of"):
         v.apply_nan_policy(x, "ignore")
+
+
+def test_parallel_kernels_leave_torch_threads_alone():
+    # A parallel numba kernel must not change the thread count torch uses (numba's OpenMP
+    # layer did: torch.set_num_threads(1) became 2 after one estimator call).
+    pytest.importorskip("torch")
+    code = (
+        "import torch; torch.set_num_threads(1); "
+        "import numpy as np, numba; "
+        "from stabletail import estimators; "
+        "torch.get_num_threads(); numba.get_num_threads(); "
+        "x = np.random.default_rng(0).standard_normal(10**7).astype(np.float32); "
+        "estimators.log_moment(x); estimators.mohammadi(x); "
+        "print(torch.get_num_threads())"
+    )
+    assert _fresh_python(code) == "1"
