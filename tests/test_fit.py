@@ -343,3 +343,20 @@ def test_monte_carlo_delta_method_stderr(method):
         res = F.fit(stable.rvs(1.3, 0.3, size=n, random_state=rng), method=method)
         est[r], se[r] = res.alpha, res.stderr.alpha
     assert abs(np.std(est) / np.mean(se) - 1.0) < 0.17
+
+
+@pytest.mark.parametrize("parameterization", ["S0", "S1"])
+def test_gaussian_boundary_keeps_scale_and_loc_standard_errors(parameterization):
+    # At alpha = 2 the law is N(loc, 2 scale^2); beta is not identified, but scale and
+    # loc are: their MLE standard errors are scale / sqrt(2 n) and scale * sqrt(2 / n)
+    # (Gaussian Fisher information). The observed information at the estimate gives
+    # these exactly up to the estimate itself, so 2% is ample.
+    n = 5000
+    x = 3.0 + 0.5 * np.random.default_rng(11).standard_normal(n)
+    res = F.fit(x, parameterization=parameterization)
+    assert res.gaussian and res.alpha == 2.0
+    assert np.isnan(res.stderr.alpha) and np.isnan(res.stderr.beta)
+    np.testing.assert_allclose(res.stderr.scale, res.scale / np.sqrt(2 * n), rtol=0.02)
+    np.testing.assert_allclose(res.stderr.loc, res.scale * np.sqrt(2 / n), rtol=0.02)
+    lo, hi = res.ci(level=0.95)["loc"]
+    assert lo < res.loc < hi

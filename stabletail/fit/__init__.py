@@ -229,6 +229,16 @@ def _s1_jacobian(a: float, b: float, s: float) -> FloatArray:
     return J
 
 
+def _transform_cov(J: FloatArray, cov: FloatArray) -> FloatArray:
+    """``J @ cov @ J.T`` where NaN rows/columns (unidentified parameters) stay NaN
+    instead of spreading into every entry through ``0 * NaN``."""
+    unknown = np.isnan(cov).all(axis=1)
+    out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
+    out[unknown, :] = np.nan
+    out[:, unknown] = np.nan
+    return out
+
+
 def _result(
     theta: FloatArray,
     cov: FloatArray,
@@ -253,8 +263,7 @@ def _result(
     if parameterization == "S1":
         J = _s1_jacobian(a, b, s)
         m = m - _s1_shift(a, b, s)
-        with np.errstate(invalid="ignore"):
-            cov = J @ cov @ J.T
+        cov = _transform_cov(J, cov)
     names = tuple(k for k in PARAM_NAMES if k in fixed)
     for i, k in enumerate(PARAM_NAMES):
         if k in fixed:
@@ -636,9 +645,7 @@ def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int):
             cov_l[np.ix_(idx, idx)] = np.linalg.inv(info)
         except np.linalg.LinAlgError:
             msg = msg or "observed information is not positive definite; standard errors are NaN"
-    J = np.diag([1.0, 1.0, math.exp(th[2]), 1.0])
-    with np.errstate(invalid="ignore"):
-        cov = J @ cov_l @ J.T
+    cov = _transform_cov(np.diag([1.0, 1.0, math.exp(th[2]), 1.0]), cov_l)
     theta = np.array([th[0], th[1], math.exp(th[2]), th[3]])
     return theta, cov, ll, it, conv, msg
 
