@@ -37,7 +37,7 @@ import torch
 import torch.distributed as dist
 
 from .._typing import SeedLike
-from .._validation import check_choice, check_int, check_level, check_random_state, check_scalar
+from .._validation import check_choice, check_int, check_random_state
 from . import _torchstats as ts
 from .gaussianity import GAUSSIANITY_TESTS
 from .harvest import (
@@ -46,13 +46,15 @@ from .harvest import (
     HarvestResult,
     _Batches,
     _build_table,
+    _check_options,
     _direction_rows,
     _gauss_index,
     _gauss_rows,
     _nan_table,
     _to,
+    _trainable,
 )
-from .protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
+from .protocols import PROTOCOLS
 
 __all__ = ["harvest_distributed", "init_distributed", "rank_rows"]
 
@@ -322,38 +324,12 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
         raise RuntimeError("torch.distributed is not initialised: call init_distributed() (under torchrun)")
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    check_choice("sampling", sampling, ("partition", "random"))
-    check_choice("full_gradient", full_gradient, ("mean", "exact"))
-    protocols = tuple(protocols)
-    for p in protocols:
-        check_choice("protocols", p, PROTOCOLS)
-    check_choice("per_coordinate_estimator", per_coordinate_estimator, PER_COORDINATE_ESTIMATORS)
-    zeros = tuple(zeros)
-    if not zeros:
-        raise ValueError("zeros must name at least one of 'included', 'excluded'")
-    for z in zeros:
-        check_choice("zeros", z, ("included", "excluded"))
-    tests = tuple(gaussianity_tests or ())
-    for t in tests:
-        check_choice("gaussianity_tests", t, GAUSSIANITY_TESTS)
-    n_gaussianity = check_int("n_gaussianity", n_gaussianity, 0)
-    if n_coordinates is not None:
-        n_coordinates = check_int("n_coordinates", n_coordinates, 1)
-    buffer_bytes = check_int("buffer_bytes", buffer_bytes, 0)
-    eps = float(np.spacing(1.0)) if eps is None else check_scalar("eps", eps, 0.0)
-    level = check_level(level)
+    protocols, zeros, tests, n_gaussianity, n_coordinates, buffer_bytes, eps, level = _check_options(
+        sampling, full_gradient, protocols, per_coordinate_estimator, zeros, gaussianity_tests,
+        n_gaussianity, n_coordinates, buffer_bytes, eps, level
+    )
 
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    if not named:
-        raise ValueError("model has no parameter with requires_grad=True")
-    names = [n for n, _ in named]
-    params = [p for _, p in named]
-    device, dtype = params[0].device, params[0].dtype
-    if any(p.device != device or p.dtype != dtype for p in params):
-        raise ValueError(
-            "model: every trainable parameter must have the same device and dtype "
-            f"(found {sorted({f'{p.device}/{p.dtype}' for p in params})})"
-        )
+    names, params, device, dtype = _trainable(model)
     coll = _Collective(group, device)
     if random_state is None:
         seed = [int(np.random.default_rng().integers(2**62))]
