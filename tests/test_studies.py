@@ -15,7 +15,6 @@ pytest.importorskip("matplotlib")
 
 from stabletail.sgd.studies import (  # noqa: E402
     STUDIES,
-    Cell,
     execute_cell,
     make_cells,
     resolve_config,
