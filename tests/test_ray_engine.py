@@ -51,7 +51,7 @@ def serial_run(tmp_path_factory):
 @pytest.mark.slow
 def test_ray_grid_equals_serial_grid(local_ray, serial_run, tmp_path):
     run = run_study(STUDY, tmp_path / "ray", overrides=TINY, seeds=4, progress=False, figures=False,
-                    engine=ray_engine)
+                    engine="ray")
     assert run.n_cells == serial_run.n_cells == 4 and run.n_failed == 0
     # same seeds, CPU, float64, one thread on both sides: the tables agree to the last digit
     assert read(run.table) == read(serial_run.table)
@@ -139,6 +139,10 @@ def test_command_line_engine_ray(local_ray, serial_run, tmp_path, capsys):
 
 
 def test_bad_options():
+    with pytest.raises(ValueError, match="address needs engine='ray'"):
+        run_study(STUDY, "unused", overrides=TINY, seeds=1, address="auto")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        run_study(STUDY, "unused", overrides=TINY, seeds=1, engine="dask")
     cells = make_cells(STUDY, resolve_config(STUDY, "quick", TINY, seeds=1))
     with pytest.raises(ValueError, match="max_retries"):
         next(ray_engine(cells, "cpu", None, max_retries=-1))

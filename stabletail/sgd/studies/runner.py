@@ -342,6 +342,23 @@ def _serial(cells: Sequence[Cell], device: str, data_dir: str | None, *, progres
         yield execute_cell(cell, device, data_dir, progress=progress)
 
 
+def _engine(
+    engine: str | Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None, address: str | None
+) -> Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None:
+    """The engine callable for :func:`run_study`'s ``engine`` and ``address`` (None: serial)."""
+    if callable(engine):
+        if address is not None:
+            raise ValueError("address is an option of engine='ray', not of a custom engine")
+        return engine
+    if check_choice("engine", engine or "serial", ("serial", "ray")) == "serial":
+        if address is not None:
+            raise ValueError("address needs engine='ray'")
+        return None
+    from ._ray import ray_engine
+
+    return functools.partial(ray_engine, address=address)
+
+
 def resolve_device(device: str) -> str:
     """``"auto"`` becomes ``"cuda"`` when available, else ``"cpu"``; other names pass through."""
     if device == "auto":
@@ -363,7 +380,8 @@ def run_study(
     download: bool = False,
     progress: bool = True,
     figures: bool = True,
-    engine: Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None = None,
+    engine: str | Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None = None,
+    address: str | None = None,
 ) -> StudyRun:
     """Run (or resume) a named study and write its tables, metadata and figures.
 
@@ -389,10 +407,15 @@ def run_study(
         Show a progress bar over cells.
     figures : bool
         Draw the PNG figures.
-    engine : callable, optional
-        ``engine(cells, device, data_dir)`` yielding :class:`CellResult` in any
-        order (each from :func:`execute_cell`); the default runs them one after
-        another in this process. Results are written by this driver as they come.
+    engine : {"serial", "ray"} or callable, optional
+        ``"serial"`` (default, also None): the cells one after another in this
+        process; ``"ray"``: one Ray task per cell (needs the ``[ray]`` extra; see
+        ``docs/scaling.md``); or a callable ``engine(cells, device, data_dir)``
+        yielding :class:`CellResult` in any order (each from
+        :func:`execute_cell`). Results are written by this driver as they come.
+    address : str, optional
+        Ray cluster address for ``engine="ray"`` (default: a local Ray instance,
+        or the one already initialised in this process).
 
     Returns
     -------
@@ -401,6 +424,7 @@ def run_study(
     from ..datasets import load_dataset
 
     study = STUDIES[check_choice("name", name, STUDIES)]
+    engine = _engine(engine, address)
     t0 = time.perf_counter()
     out = Path(out)
     cells_dir = out / "cells"
