@@ -343,7 +343,8 @@ def _serial(cells: Sequence[Cell], device: str, data_dir: str | None, *, progres
 
 
 def _engine(
-    engine: str | Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None, address: str | None
+    engine: str | Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None,
+    address: str | None,
 ) -> Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None:
     """The engine callable for :func:`run_study`'s ``engine`` and ``address`` (None: serial)."""
     if callable(engine):
