@@ -42,16 +42,20 @@ def _groups(tab, alpha_min=0.3):
                 yield float(a), float(b), tab[m, 0], tab[m, 1]
 
 
+def _mp_logcf(t, a, b):
+    """log phi(t) of the standard S0 law for t > 0 (Nolan 2020, eq. 1.7)."""
+    if a == 1:
+        return -t * (1 + 1j * b * (2 / mp.pi) * mp.log(t))
+    return -(t**a) * (1 + 1j * b * mp.tan(mp.pi * a / 2) * (t ** (1 - a) - 1))
+
+
 def _mp_pdf(x, alpha, beta, dps=30):
     """S0 density by inverting phi (Nolan 2020, eq. 1.8) in mpmath."""
     mp.mp.dps = dps
     x, a, b = mp.mpf(x), mp.mpf(alpha), mp.mpf(beta)
 
     def integrand(t):
-        if a == 1:
-            lp = -t * (1 + 1j * b * (2 / mp.pi) * mp.log(t))
-        else:
-            lp = -(t**a) * (1 + 1j * b * mp.tan(mp.pi * a / 2) * (t ** (1 - a) - 1))
+        lp = _mp_logcf(t, a, b)
         return mp.re(mp.exp(lp - 1j * t * x))
 
     return float(mp.quad(integrand, [0, 0.5, 1, 2, 4, 8, 16, 32, mp.inf]) / mp.pi)
@@ -63,10 +67,7 @@ def _mp_cdf(x, alpha, beta, dps=30):
     x, a, b = mp.mpf(x), mp.mpf(alpha), mp.mpf(beta)
 
     def integrand(t):
-        if a == 1:
-            lp = -t * (1 + 1j * b * (2 / mp.pi) * mp.log(t))
-        else:
-            lp = -(t**a) * (1 + 1j * b * mp.tan(mp.pi * a / 2) * (t ** (1 - a) - 1))
+        lp = _mp_logcf(t, a, b)
         return mp.im(mp.exp(lp - 1j * t * x)) / t
 
     return float(0.5 - mp.quad(integrand, [0, 0.5, 1, 2, 4, 8, 16, 32, mp.inf]) / mp.pi)
