@@ -115,18 +115,22 @@ def _side_consts(alpha, b, out, o):
     out[o + S_LSIG] = lsig
 
 
+@jit(inline="always")
+def _split_lengths(s, L):
+    """Lengths ``L / (1 + exp(-2 s))`` and ``L / (1 + exp(2 s))`` of the two sides of
+    the point ``s`` of the smoothing variable, without overflow for either sign."""
+    if s >= 0.0:
+        e = math.exp(-2.0 * s)
+        return L / (1.0 + e), L * e / (1.0 + e)
+    e = math.exp(2.0 * s)
+    return L * e / (1.0 + e), L / (1.0 + e)
+
+
 @jit
 def _logg(s, ly, p, o, kind):
     """log g and the Jacobian d theta / d s at s (side at offset o)."""
     L = p[o + S_L]
-    if s >= 0.0:
-        e = math.exp(-2.0 * s)
-        d1 = L / (1.0 + e)
-        d2 = L * e / (1.0 + e)
-    else:
-        e = math.exp(2.0 * s)
-        d1 = L * e / (1.0 + e)
-        d2 = L / (1.0 + e)
+    d1, d2 = _split_lengths(s, L)
     jac = 2.0 * d1 * d2 / L
     if kind == KIND_GENERAL:
         alpha = p[P_ALPHA]
@@ -332,14 +336,7 @@ def _integrate(ly, p, o, kind, want_exp):
         n += 1
     # theta-lengths of the two sides of s*
     L = p[o + S_L]
-    if sstar >= 0.0:
-        ee = math.exp(-2.0 * sstar)
-        d1 = L / (1.0 + ee)
-        d2 = L * ee / (1.0 + ee)
-    else:
-        ee = math.exp(2.0 * sstar)
-        d1 = L * ee / (1.0 + ee)
-        d2 = L / (1.0 + ee)
+    d1, d2 = _split_lengths(sstar, L)
     # a split point clipped to an end of the s range means g stays on one side
     # of 1 there; the sliver of theta beyond (< L exp(-44)) is dropped
     if sstar <= -S_MAX:
