@@ -37,7 +37,7 @@ from .._validation import (
     check_random_state,
     check_stable_params,
 )
-from . import _interp
+from . import _interp, _rvs
 from . import _kernels as _k
 
 __all__ = ["cf", "pdf", "logpdf", "cdf", "sf", "ppf", "rvs"]
@@ -354,7 +354,7 @@ def rvs(
     u = rng.uniform(-0.5 * math.pi, 0.5 * math.pi, n)
     e = rng.standard_exponential(n)
     z = np.empty(n)
-    _k.rvs_many(u, e, a, b, z)
+    _rvs.rvs_many(u, e, a, b, z)
     return _shape_out(m0 + s * z, shape)
 
 
