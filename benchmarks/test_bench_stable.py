@@ -99,17 +99,3 @@ def test_libstable(benchmark, fn, alpha, beta):
     benchmark.group = f"{fn} a={alpha} b={beta}"
     benchmark.extra_info["points"] = x.size
     benchmark.pedantic(getattr(pystable, fn), args=(dist, x.tolist(), x.size), kwargs=dict(path=path), rounds=3)
-
-
-def test_rvs_ours(benchmark):
-    stable.rvs(1.5, 0.5, size=10, random_state=0)
-    benchmark.group = "rvs 1e6"
-    benchmark.extra_info["points"] = 10**6
-    benchmark(stable.rvs, 1.5, 0.5, size=10**6, random_state=0)
-
-
-def test_rvs_scipy(benchmark):
-    benchmark.group = "rvs 1e6"
-    benchmark.extra_info["points"] = 10**6
-    rng = np.random.default_rng(0)
-    benchmark.pedantic(stats.levy_stable.rvs, args=(1.5, 0.5), kwargs=dict(size=10**6, random_state=rng), rounds=3)
