@@ -326,9 +326,15 @@ def rvs(
 ) -> FloatArray | float:
     """Random variates by the Chambers-Mallows-Stuck method.
 
-    Uniforms and exponentials are drawn from the Generator and transformed in
-    a compiled kernel, so the output is reproducible and independent of the
-    number of numba threads. alpha = 1 uses Weron's (1996) form.
+    The map of Chambers, Mallows & Stuck (1976), with Weron's (1996) form at
+    alpha = 1, runs in a parallel compiled kernel that also draws the
+    randomness: one 64-bit key is drawn from ``random_state``, and draw ``i``
+    uses outputs ``2i + 1`` and ``2i + 2`` of SplitMix64 (Steele, Lea & Flood
+    2014) started from that key, i.e. a uniform ``V`` on the open interval
+    (-pi/2, pi/2) and ``W = -log U``, ``U`` uniform on (0, 1], each from 53
+    random bits. The output therefore depends only on the key and is the same
+    for any number of numba threads. Within 1e-7 of alpha = 1 the S0 map is
+    interpolated linearly in alpha.
 
     Parameters
     ----------
@@ -336,7 +342,7 @@ def rvs(
     size : int or tuple of ints, optional
         Output shape; None returns a float.
     random_state : int, numpy.random.Generator or None
-        Seed or Generator (advanced in place).
+        Seed or Generator (advanced in place by one 64-bit draw).
 
     Returns
     -------
@@ -349,13 +355,10 @@ def rvs(
         shape = tuple(check_int("size", v, 0) for v in size)
     else:
         shape = (check_int("size", size, 0),)
-    rng = check_random_state(random_state)
-    n = math.prod(shape)
-    u = rng.uniform(-0.5 * math.pi, 0.5 * math.pi, n)
-    e = rng.standard_exponential(n)
-    z = np.empty(n)
-    _rvs.rvs_many(u, e, a, b, z)
-    return _shape_out(m0 + s * z, shape)
+    key = check_random_state(random_state).integers(2**64, dtype=np.uint64)
+    out = np.empty(math.prod(shape))
+    _rvs.rvs_fill(key, a, b, s, m0, out)
+    return _shape_out(out, shape)
 
 
 for _f in (pdf, logpdf, cdf, sf, ppf, rvs):

@@ -1,11 +1,24 @@
-"""Chambers-Mallows-Stuck random variates of the stable law (private kernels)."""
+"""Chambers-Mallows-Stuck random variates of the stable law (private kernels).
+
+The randomness is drawn inside the parallel kernel from a counter-based
+stream: draw ``i`` uses SplitMix64 outputs ``2i + 1`` and ``2i + 2`` of the
+64-bit ``key`` (``_vecmath._splitmix64_at``), so the output depends only on
+the key and the index, never on the number of threads or the chunking. All
+elementary functions come from ``_vecmath`` so that the loops vectorise.
+"""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._jit import jit, prange
+from .._vecmath import _exp, _log, _sincos, _sincospi, _splitmix64_at, _uniform_oc, _uniform_sym
 from ._kernels import HALF_PI
+
+DALPHA_RVS = 1e-7  # |alpha - 1| below which the map is interpolated in alpha
+CHUNK = 4096  # draws per parallel work item (fixed: the output does not depend on it)
 
 
 @jit
@@ -18,44 +31,69 @@ def _cms_consts(alpha, beta):
     return zeta, math.atan(beta * t) / alpha, 0.5 * math.log1p(zeta * zeta) / alpha
 
 
-@jit
-def _cms(u, e, alpha, beta, zeta, th0, lfac):
-    """Chambers-Mallows-Stuck: standardised S0 variate from U(-pi/2, pi/2), Exp(1)."""
-    if alpha == 1.0:
-        # Weron (1996): S1 = S0 for alpha = 1 and unit scale
-        pb = HALF_PI + beta * u
-        return (pb * math.tan(u) - beta * math.log(HALF_PI * e * math.cos(u) / pb)) / HALF_PI
-    au = alpha * (u + th0)
-    # (1 + zeta^2)^(1/(2a)) sin(a(u + th0)) / cos(u)^(1/a) (cos(u - a(u + th0)) / e)^((1-a)/a), S1;
-    # cos(u - au) by the addition formula (sin and cos of one argument share a sincos call)
-    cu = math.cos(u)
-    su = math.sin(u)
-    sa = math.sin(au)
-    ca = math.cos(au)
-    x1 = sa * math.exp(lfac + ((1.0 - alpha) * math.log((cu * ca + su * sa) / e) - math.log(cu)) / alpha)
+@jit(inline="always")
+def _draw(key, i):
+    """Draw ``i``: (y uniform on (-1/2, 1/2), w = -log u with u uniform on (0, 1])."""
+    ui = np.uint64(i)
+    y = _uniform_sym(_splitmix64_at(key, ui + ui + np.uint64(1)))
+    w = -_log(_uniform_oc(_splitmix64_at(key, ui + ui + np.uint64(2))))
+    return y, w
+
+
+@jit(inline="always")
+def _cms(y, w, alpha, inva, zeta, th0, lfac):
+    """Standardised S0 variate, alpha != 1, from V = pi y and W = w (Chambers, Mallows & Stuck 1976).
+
+    S1: (1 + zeta^2)^(1/(2a)) sin(a(V + th0)) / cos(V)^(1/a) (cos(V - a(V + th0)) / W)^((1-a)/a);
+    S0 adds zeta. cos(V - a(V + th0)) by the addition formula.
+    """
+    su, cu = _sincospi(y)
+    sa, ca = _sincos(alpha * (math.pi * y + th0))
+    c2 = max(cu * ca + su * sa, 0.0)  # >= 0 exactly; rounding may push it below
+    x1 = sa * _exp(lfac + ((1.0 - alpha) * _log(c2 / w) - _log(cu)) * inva)
     return x1 + zeta
 
 
-DALPHA_RVS = 1e-7  # |alpha - 1| below which the map is interpolated in alpha
+@jit(inline="always")
+def _cms1(y, w, beta):
+    """Standardised variate, alpha = 1 (S0 = S1 at unit scale), Weron's (1996) form."""
+    su, cu = _sincospi(y)
+    pb = HALF_PI + beta * (math.pi * y)
+    t = pb * (su / cu)
+    if beta != 0.0:
+        t = t - beta * _log(HALF_PI * w * cu / pb)
+    return t / HALF_PI
 
 
 @jit(parallel=True)
-def rvs_many(u, e, alpha, beta, out):
-    """Standardised S0 variates from uniforms u on (-pi/2, pi/2) and exponentials e.
+def rvs_fill(key, alpha, beta, scale, loc, out):
+    """``out[i] = loc + scale * Z_i``, Z_i standardised S0 variates of draw ``i`` of ``key``.
 
-    For 0 < |alpha - 1| < DALPHA_RVS the S1 shift zeta is huge and cancels; the
-    (smooth in alpha) map is then interpolated linearly between alpha = 1 and
-    alpha = 1 +- DALPHA_RVS.
+    For 0 < |alpha - 1| < DALPHA_RVS the S1 shift zeta is huge and cancels;
+    the (smooth in alpha) map is then interpolated linearly between alpha = 1
+    and alpha = 1 +- DALPHA_RVS. Work is split in fixed chunks of CHUNK draws.
     """
+    n = out.size
+    key = np.uint64(key)
     d = alpha - 1.0
     near = d != 0.0 and abs(d) < DALPHA_RVS
     a2 = 1.0 + math.copysign(DALPHA_RVS, d) if near else alpha
     wt = abs(d) / DALPHA_RVS
-    z1, t1, l1 = _cms_consts(1.0 if near else alpha, beta)
-    z2, t2, l2 = _cms_consts(a2, beta)
-    a1 = 1.0 if near else alpha
-    for i in prange(u.size):
-        if near:
-            out[i] = (1.0 - wt) * _cms(u[i], e[i], 1.0, beta, z1, t1, l1) + wt * _cms(u[i], e[i], a2, beta, z2, t2, l2)
+    zeta, th0, lfac = _cms_consts(a2, beta)
+    inva = 1.0 / a2
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        lo = c * CHUNK
+        hi = min(lo + CHUNK, n)
+        if d == 0.0:
+            for i in range(lo, hi):
+                y, w = _draw(key, i)
+                out[i] = loc + scale * _cms1(y, w, beta)
+        elif near:
+            for i in range(lo, hi):
+                y, w = _draw(key, i)
+                z = (1.0 - wt) * _cms1(y, w, beta) + wt * _cms(y, w, a2, inva, zeta, th0, lfac)
+                out[i] = loc + scale * z
         else:
-            out[i] = _cms(u[i], e[i], a1, beta, z1, t1, l1)
+            for i in range(lo, hi):
+                y, w = _draw(key, i)
+                out[i] = loc + scale * _cms(y, w, alpha, inva, zeta, th0, lfac)
