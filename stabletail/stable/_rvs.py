@@ -19,6 +19,9 @@ from ._kernels import HALF_PI
 
 DALPHA_RVS = 1e-7  # |alpha - 1| below which the map is interpolated in alpha
 CHUNK = 4096  # draws per parallel work item (fixed: the output does not depend on it)
+BLOCK = 512  # draws per pass through the scratch arrays (they stay in the L1 cache)
+# a * b + c may be fused (FMA): the kernels are polynomial evaluations
+FASTMATH = {"contract"}
 
 
 @jit
@@ -41,17 +44,21 @@ def _draw(key, i):
 
 
 @jit(inline="always")
-def _cms(y, w, alpha, inva, zeta, th0, lfac):
-    """Standardised S0 variate, alpha != 1, from V = pi y and W = w (Chambers, Mallows & Stuck 1976).
+def _cms_block(m, alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
+    """``z[:m]``: standardised S0 variates, alpha != 1, from V = pi y and W = w (Chambers, Mallows & Stuck 1976).
 
     S1: (1 + zeta^2)^(1/(2a)) sin(a(V + th0)) / cos(V)^(1/a) (cos(V - a(V + th0)) / W)^((1-a)/a);
-    S0 adds zeta. cos(V - a(V + th0)) by the addition formula.
+    S0 adds zeta. cos(V - a(V + th0)) by the addition formula. Two passes through
+    the scratch arrays ``sa, q, cu``: each loop keeps its constants in registers.
     """
-    su, cu = _sincospi(y)
-    sa, ca = _sincos(alpha * (math.pi * y + th0))
-    c2 = max(cu * ca + su * sa, 0.0)  # >= 0 exactly; rounding may push it below
-    x1 = sa * _exp(lfac + ((1.0 - alpha) * _log(c2 / w) - _log(cu)) * inva)
-    return x1 + zeta
+    for j in range(m):
+        su, c = _sincospi(y[j])
+        s, ca = _sincos(alpha * (math.pi * y[j] + th0))
+        sa[j] = s
+        cu[j] = c
+        q[j] = max(c * ca + su * s, 0.0) / w[j]  # cos(V - a(V + th0)) >= 0 exactly; rounding may push it below
+    for j in range(m):
+        z[j] = sa[j] * _exp(lfac + ((1.0 - alpha) * _log(q[j]) - _log(cu[j])) * inva) + zeta
 
 
 @jit(inline="always")
@@ -65,13 +72,14 @@ def _cms1(y, w, beta):
     return t / HALF_PI
 
 
-@jit(parallel=True)
+@jit(parallel=True, fastmath=FASTMATH)
 def rvs_fill(key, alpha, beta, scale, loc, out):
     """``out[i] = loc + scale * Z_i``, Z_i standardised S0 variates of draw ``i`` of ``key``.
 
     For 0 < |alpha - 1| < DALPHA_RVS the S1 shift zeta is huge and cancels;
     the (smooth in alpha) map is then interpolated linearly between alpha = 1
-    and alpha = 1 +- DALPHA_RVS. Work is split in fixed chunks of CHUNK draws.
+    and alpha = 1 +- DALPHA_RVS. Work is split in fixed chunks of CHUNK draws,
+    each done in blocks of BLOCK through small scratch arrays.
     """
     n = out.size
     key = np.uint64(key)
@@ -82,18 +90,24 @@ def rvs_fill(key, alpha, beta, scale, loc, out):
     zeta, th0, lfac = _cms_consts(a2, beta)
     inva = 1.0 / a2
     for c in prange((n + CHUNK - 1) // CHUNK):
-        lo = c * CHUNK
-        hi = min(lo + CHUNK, n)
-        if d == 0.0:
-            for i in range(lo, hi):
-                y, w = _draw(key, i)
-                out[i] = loc + scale * _cms1(y, w, beta)
-        elif near:
-            for i in range(lo, hi):
-                y, w = _draw(key, i)
-                z = (1.0 - wt) * _cms1(y, w, beta) + wt * _cms(y, w, a2, inva, zeta, th0, lfac)
-                out[i] = loc + scale * z
-        else:
-            for i in range(lo, hi):
-                y, w = _draw(key, i)
-                out[i] = loc + scale * _cms(y, w, alpha, inva, zeta, th0, lfac)
+        hi = min((c + 1) * CHUNK, n)
+        y = np.empty(BLOCK)
+        w = np.empty(BLOCK)
+        sa = np.empty(BLOCK)
+        q = np.empty(BLOCK)
+        cu = np.empty(BLOCK)
+        z = np.empty(BLOCK)
+        for lo in range(c * CHUNK, hi, BLOCK):
+            m = min(BLOCK, hi - lo)
+            for j in range(m):
+                y[j], w[j] = _draw(key, lo + j)
+            if d == 0.0:
+                for j in range(m):
+                    z[j] = _cms1(y[j], w[j], beta)
+            else:
+                _cms_block(m, a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
+                if near:
+                    for j in range(m):
+                        z[j] = (1.0 - wt) * _cms1(y[j], w[j], beta) + wt * z[j]
+            for j in range(m):
+                out[lo + j] = loc + scale * z[j]
