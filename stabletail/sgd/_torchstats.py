@@ -9,12 +9,21 @@ Two accumulators:
 
 - :class:`PrePass` -- the statistics that need no full gradient: sums of the
   gradients shifted by the first row (mean and variance per coordinate), the
-  running max and min of ``g_k - g_1`` per coordinate (both zero exactly when
-  the gradient is identical in every minibatch: zero noise), per-layer row norms.
+  running max of ``|g_k - g_1|`` per coordinate (zero exactly when the
+  gradient is identical in every minibatch: zero noise), per-layer row norms.
 - :class:`MainPass` -- everything that needs the noise ``e_k = g_k - g_full``:
-  block sums over the minibatch-major flattening (with a carry across chunks),
-  per-coordinate sums of ``log(|e| + eps)`` and its square, row-block sums,
-  row norms, sums of unit gradients, and a gathered coordinate subset.
+  Mohammadi block sums over the minibatch-major flattening (one float64 array
+  per stream indexed by the global block number, so a block that straddles
+  chunks -- or ranks, :mod:`stabletail.sgd.distributed` -- just receives
+  several partial sums), per-coordinate sums of ``log(|e| + eps)`` and its
+  square, row-block sums, row norms, sums of unit gradients, and a gathered
+  coordinate subset.
+
+Rows of float32/float64 CPU tensors go through the numba kernels of
+:mod:`stabletail.sgd._kernels` (one sweep per chunk, on zero-copy numpy views);
+other devices and dtypes through the torch formulation below (also used on
+the CPU when :data:`USE_KERNELS` is False, which the tests do to check that
+both agree).
 """
 
 from __future__ import annotations
@@ -25,7 +34,24 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .. import _vecmath
+
 F64 = torch.float64
+
+#: Use the numba kernels for float32/float64 rows on the CPU (the tests switch it off
+#: to run the torch formulation, the one CUDA uses, on the CPU).
+USE_KERNELS = True
+
+_TILE = 1024  # columns per tile of the kernels: the tile's accumulators stay in cache
+
+
+def _on_kernels(t: torch.Tensor) -> bool:
+    return USE_KERNELS and t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64)
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    """Zero-copy numpy view of a CPU tensor."""
+    return t.detach().numpy()
 
 
 def log_abs_into(x: torch.Tensor, out: torch.Tensor, eps: float) -> torch.Tensor:
@@ -67,113 +93,74 @@ def row_blocks(k: int) -> tuple[int, int]:
     return k1, k // k1
 
 
-class FlatBlocks:
-    """Streaming Mohammadi block sums over a 1-D sequence fed in pieces.
-
-    Blocks are ``block`` consecutive entries of the concatenation of every
-    piece passed to :meth:`update` (so a block may straddle pieces: the partial
-    block is carried). Accumulates ``sum log(|Y| + eps)``, its square and the
-    number of blocks, as float64 tensors on the device.
-    """
-
-    def __init__(self, block: int, eps: float, device: torch.device) -> None:
-        self.block = block
-        self.eps = eps
-        self.sums = torch.zeros(2, dtype=F64, device=device)
-        self.n = 0
-        self._carry: torch.Tensor | None = None
-        self._carry_n = 0
-
-    def _add(self, y: torch.Tensor) -> None:
-        ly = log_abs_into(y, torch.empty_like(y), self.eps)
-        self.sums += torch.stack((ly.sum(dtype=F64), ly.square().sum(dtype=F64)))
-        self.n += y.numel()
-
-    def update(self, flat: torch.Tensor) -> None:
-        b = self.block
-        if b < 2:
-            return
-        length = flat.numel()
-        start = 0
-        if self._carry_n:
-            take = min(b - self._carry_n, length)
-            self._carry = self._carry + flat[:take].sum(dtype=F64)
-            self._carry_n += take
-            start = take
-            if self._carry_n == b:
-                self._add(self._carry.reshape(1))
-                self._carry, self._carry_n = None, 0
-        m = (length - start) // b
-        if m:  # sums within a block in the rows' dtype, logs accumulated in float64
-            self._add(flat[start : start + m * b].view(m, b).sum(1))
-        rest = start + m * b
-        if rest < length:
-            self._carry = flat[rest:].sum(dtype=F64)
-            self._carry_n = length - rest
+def _add_blocks(y: torch.Tensor, flat: torch.Tensor, pos: int, block: int) -> None:
+    """Add the entries of ``flat`` (sequence positions ``pos ..``) to their blocks' sums ``y``."""
+    n = flat.numel()
+    head = min((-pos) % block, n)
+    if head:
+        y[pos // block] += flat[:head].sum(dtype=F64)
+    m = (n - head) // block
+    if m:
+        b0 = (pos + head) // block
+        y[b0 : b0 + m] += flat[head : head + m * block].view(m, block).sum(1, dtype=F64)
+    rest = head + m * block
+    if rest < n:
+        y[(pos + rest) // block] += flat[rest:].sum(dtype=F64)
 
 
-def _blocks_of_columns(stream: FlatBlocks, mat: torch.Tensor, a: int, b: int, scratch: torch.Tensor) -> None:
-    """Feed the minibatch-major flattening of columns ``[a, b)`` of ``mat`` to ``stream``.
-
-    When the blocks start at the first of these rows and tile each row (no carry,
-    ``K1`` divides ``b - a``) the block sums are taken on a strided view, with no copy.
-    """
+def _stream_blocks(y: torch.Tensor, mat: torch.Tensor, a: int, b: int, k0: int, block: int,
+                   scratch: torch.Tensor) -> None:
+    """Block sums of the minibatch-major flattening of columns ``[a, b)`` of rows ``k0 ..``."""
     width = b - a
-    if stream.block >= 2 and stream._carry_n == 0 and width % stream.block == 0 and mat.stride(1) == 1:
-        r = mat.shape[0]
-        stream._add(mat[:, a:b].view(r, width // stream.block, stream.block).sum(-1).reshape(-1))
-        return
-    stream.update(_flat(mat, a, b, scratch))
-
-
-def _flat(mat: torch.Tensor, a: int, b: int, scratch: torch.Tensor) -> torch.Tensor:
-    """Minibatch-major flattening of the column range ``[a, b)`` of ``mat``.
-
-    A view when the range is all of ``mat``; else a copy into ``scratch`` (a
-    reusable buffer with at least ``mat.numel()`` elements).
-    """
-    if a == 0 and b == mat.shape[1] and mat.is_contiguous():
-        return mat.reshape(-1)
     r = mat.shape[0]
-    dst = scratch.view(-1)[: r * (b - a)].view(r, b - a)
-    dst.copy_(mat[:, a:b])
-    return dst.view(-1)
+    if width % block == 0 and mat.stride(1) == 1:  # blocks tile each row: a strided view, no copy
+        b0 = k0 * width // block
+        y[b0 : b0 + r * width // block] += mat[:, a:b].view(r, width // block, block).sum(-1, dtype=F64).reshape(-1)
+        return
+    if a == 0 and b == mat.shape[1] and mat.is_contiguous():
+        flat = mat.reshape(-1)
+    else:
+        flat = scratch.view(-1)[: r * width].view(r, width)
+        flat.copy_(mat[:, a:b])
+        flat = flat.view(-1)
+    _add_blocks(y, flat, k0 * width, block)
 
 
 class PrePass:
     """Statistics of the raw gradients (first pass)."""
 
-    def __init__(self, k: int, offsets: Sequence[int], work: torch.Tensor) -> None:
+    def __init__(self, k: int, offsets: Sequence[int], dtype: torch.dtype, device: torch.device) -> None:
         d = offsets[-1]
-        dtype, device = work.dtype, work.device
         self.k = k
         self.offsets = list(offsets)
-        self.first: torch.Tensor | None = None
+        self.first: torch.Tensor | None = None  # float64
         self.s1 = torch.zeros(d, dtype=F64, device=device)
         self.s2 = torch.zeros(d, dtype=F64, device=device)
-        self.amax = torch.zeros(d, dtype=dtype, device=device)  # of g_k - g_1
-        self.amin = torch.zeros(d, dtype=dtype, device=device)
-        n_layers = len(offsets) - 1
-        self.sq_norms = torch.zeros(k, n_layers, dtype=F64, device=device)
-        self._work = work
+        self.spread = torch.zeros(d, dtype=F64, device=device)  # max |g_k - g_1|
+        self.sq_norms = torch.zeros(k, len(offsets) - 1, dtype=F64, device=device)
+        self._offsets_np = np.asarray(offsets, dtype=np.int64)
 
     def update(self, g: torch.Tensor, k0: int) -> None:
-        r = g.shape[0]
+        """Accumulate rows ``k0 .. k0 + len(g)``."""
         if self.first is None:
-            self.first = g[0].clone()
-        w = self._work[:r]
-        torch.mul(g, g, out=w)
+            self.first = g[0].to(F64, copy=True)
+        if _on_kernels(g):
+            from . import _kernels
+
+            _kernels.prepass(_np(g), k0, _np(self.first), _np(self.s1), _np(self.s2), _np(self.spread),
+                             _np(self.sq_norms), self._offsets_np, _TILE, np.empty(_TILE))
+            return
+        r = g.shape[0]
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            self.sq_norms[k0 : k0 + r, i] = w[:, a:b].sum(1)
-        dev = torch.sub(g, self.first, out=w)
+            self.sq_norms[k0 : k0 + r, i] += g[:, a:b].to(F64).square().sum(1)
+        dev = g.to(F64) - self.first
         self.s1 += dev.sum(0)
-        torch.maximum(self.amax, dev.amax(0), out=self.amax)
-        torch.minimum(self.amin, dev.amin(0), out=self.amin)
+        torch.maximum(self.spread, dev.abs().amax(0), out=self.spread)
         self.s2 += dev.square_().sum(0)
 
     def mean(self) -> torch.Tensor:
         """Mean gradient over the rows (float64)."""
-        return self.first.to(F64) + self.s1 / self.k
+        return self.first + self.s1 / self.k
 
     def std(self) -> torch.Tensor:
         """Standard deviation across rows per coordinate (ddof=1, float64)."""
@@ -184,7 +171,7 @@ class PrePass:
 
     def zero_mask(self) -> torch.Tensor:
         """True where the gradient is identical in every row (zero noise)."""
-        return (self.amax == 0) & (self.amin == 0)
+        return self.spread == 0
 
 
 class MainPass:
@@ -195,16 +182,18 @@ class MainPass:
     k : number of rows (minibatches).
     offsets : layer boundaries in the flat parameter vector (``offsets[-1] = d``).
     g_full : the full gradient (dtype of the rows).
-    inv_sd : 1 / sd per coordinate, 0 where the noise is zero (for "standardized").
+    inv_sd : 1 / sd per coordinate (float64), 0 where the noise is zero (for "standardized").
     nz_index : indices of coordinates with non-zero noise, or None when all are.
     want : protocols and extras to accumulate.
     eps : added inside every log.
     gauss_index : coordinates to gather for Gaussianity tests (or None).
     inv_norms : (k, n_layers + 1) reciprocal row norms of the raw gradients
         (0 for a zero row), last column the whole model; for directions.
-    work : two reusable buffers of at least the rows of a chunk each.
 
-    :meth:`update` overwrites the rows it is given with the noise.
+    :meth:`update` overwrites the rows it is given with the noise. Pooled and
+    standardized block sums are kept per stream: ``variants[v]`` (``"included"``
+    with every column, ``"excluded"`` with the non-zero-noise ones) times scope
+    (each parameter tensor, then the model), stream ``v * (n_layers + 1) + scope``.
     """
 
     def __init__(
@@ -217,38 +206,38 @@ class MainPass:
         want: frozenset[str],
         eps: float,
         gauss_index: torch.Tensor | None,
-        inv_norms: torch.Tensor | None,
-        work: tuple[torch.Tensor, torch.Tensor],
+        inv_norms: torch.Tensor,
     ) -> None:
-        device = g_full.device
+        device, dtype = g_full.device, g_full.dtype
         d = offsets[-1]
         self.k = k
         self.offsets = list(offsets)
-        self.n_layers = len(offsets) - 1
+        self.n_layers = nl = len(offsets) - 1
         self.g_full = g_full
         self.inv_sd = inv_sd
         self.want = want
         self.eps = eps
         self.nz_index = nz_index
-        if nz_index is not None:
-            bounds = torch.tensor(self.offsets, device=device)
-            counts = torch.searchsorted(nz_index, bounds).tolist()
-            self.nz_offsets = counts
-            self.inv_sd_nz = inv_sd.index_select(0, nz_index)
-        # flat (pooled / standardized) block streams per variant and group
-        self.flat: dict[tuple[str, str], list[FlatBlocks]] = {}
         variants = [("included", self.offsets)]
         if nz_index is not None:
+            bounds = torch.tensor(self.offsets, device=device)
+            self.nz_offsets = torch.searchsorted(nz_index, bounds).tolist()
             variants.append(("excluded", self.nz_offsets))
         self.variants = variants
-        for proto in ("pooled", "standardized"):
-            if proto in want:
-                for name, offs in variants:
-                    streams = []
-                    for a, b in list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]:
-                        n = k * (b - a)
-                        streams.append(FlatBlocks(divisor_block(n), eps, device))
-                    self.flat[(proto, name)] = streams
+        # one block stream per (variant, scope): columns, length per row, block size, where its sums start
+        self.flat_wanted = bool({"pooled", "standardized"} & want)
+        self.streams: list[tuple[int, int, int, int, int]] = []  # (a, b) in the variant's columns, n, block, yoff
+        total = 0
+        for _, offs in variants:
+            for a, b in list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]:
+                n = b - a
+                block = divisor_block(k * n)
+                self.streams.append((a, b, n, block, total))
+                if block >= 2:
+                    total += k * n // block
+        n_y = total if self.flat_wanted else 0
+        self.yp = torch.zeros(n_y, dtype=F64, device=device)
+        self.ys = torch.zeros(n_y, dtype=F64, device=device)
         # per-coordinate log sums (needed by pooled/standardized too)
         self.px = torch.zeros(d, dtype=F64, device=device)
         self.px2 = torch.zeros(d, dtype=F64, device=device)
@@ -256,57 +245,131 @@ class MainPass:
         self.k1, self.k2 = row_blocks(k)
         self.rows_used = self.k1 * self.k2
         self.need_rows = bool({"per_coordinate", "norm"} & want) and self.k1 >= 2
-        if self.need_rows:
-            self.block_vec = torch.zeros(d, dtype=F64, device=device)
-            self._block_fill = 0
-            self._block_i = 0
-            self.py = torch.zeros(d, dtype=F64, device=device)
-            self.pxr = self.px if self.rows_used == k else torch.zeros(d, dtype=F64, device=device)
-            self.block_sq_norms = torch.zeros(self.k2, self.n_layers, dtype=F64, device=device)
-        self.row_sq_norms = torch.zeros(k, self.n_layers, dtype=F64, device=device)
+        rows_d = d if self.need_rows else 0
+        self.block_vec = torch.zeros(rows_d, dtype=F64, device=device)
+        self.py = torch.zeros(rows_d, dtype=F64, device=device)
+        self.pxr = self.px if (self.rows_used == k or not self.need_rows) else torch.zeros(d, dtype=F64,
+                                                                                             device=device)
+        self.block_sq_norms = torch.zeros(self.k2 if self.need_rows else 0, nl, dtype=F64, device=device)
+        self.row_sq_norms = torch.zeros(k, nl, dtype=F64, device=device)
         self.inv_norms = inv_norms
-        if "directions" in want:
-            self.unit_sums = torch.zeros(d, dtype=F64, device=device)  # per-layer units
-            self.unit_sum_model = torch.zeros(d, dtype=F64, device=device)
-        self._w, self._scratch = work
+        dir_d = d if "directions" in want else 0
+        self.unit_sums = torch.zeros(dir_d, dtype=F64, device=device)  # per-layer units
+        self.unit_sum_model = torch.zeros(dir_d, dtype=F64, device=device)
         self.gauss_index = gauss_index
         if gauss_index is not None:
-            self.gauss = torch.zeros(k, gauss_index.numel(), dtype=g_full.dtype, device=device)
+            self.gauss = torch.zeros(k, gauss_index.numel(), dtype=dtype, device=device)
+        self._kernel_args: tuple | None = None
+        self._scratch: torch.Tensor | None = None
 
-    def _layer_ranges(self, offs: Sequence[int]) -> list[tuple[int, int]]:
-        return list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]
+    # ---------------------------------------------------------------- results
+
+    def flat_stats(self) -> np.ndarray:
+        """``(protocol, stream) -> [sum log(|Y| + eps), sum of its square, n blocks, block]``.
+
+        An array of shape ``(2, n_streams, 4)`` (protocol 0 pooled, 1 standardized).
+        """
+        out = np.zeros((2, len(self.streams), 4))
+        if not self.flat_wanted:
+            return out
+        sums = []
+        for y in (self.yp, self.ys):
+            ly = torch.log(y.abs() + self.eps)
+            parts = []
+            for a, b, n, block, yoff in self.streams:
+                m = self.k * n // block if block >= 2 else 0
+                seg = ly[yoff : yoff + m]
+                parts.append(torch.stack((seg.sum(), seg.square().sum())))
+            sums.append(torch.stack(parts))
+        host = torch.stack(sums).cpu().numpy()
+        out[:, :, :2] = host
+        for i, (a, b, n, block, yoff) in enumerate(self.streams):
+            out[:, i, 2] = self.k * n // block if block >= 2 else 0
+            out[:, i, 3] = block
+        return out
+
+    # ---------------------------------------------------------------- accumulation
 
     def update(self, g: torch.Tensor, k0: int) -> None:
         """Accumulate rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise."""
+        if _on_kernels(g):
+            self._update_kernels(g, k0)
+        else:
+            self._update_torch(g, k0)
+        if self.gauss_index is not None:
+            self.gauss[k0 : k0 + g.shape[0]] = g.index_select(1, self.gauss_index)
+
+    def _update_kernels(self, g: torch.Tensor, k0: int) -> None:
+        from . import _kernels
+
+        if self._kernel_args is None:
+            d = self.offsets[-1]
+            dt = _np(g).dtype
+            (shift, emask, bias, mmask, scale), int_t = _vecmath.layout(dt)
+            scr_f = np.empty(_TILE, dtype=dt)
+            scr_bf = np.empty(_TILE)
+            excl = self.nz_index is not None
+            nz = _np(self.nz_index.cpu()) if excl else np.zeros(0, dtype=np.int64)
+            pc = np.zeros(d + 1, dtype=np.int64)
+            if excl:
+                mask = np.zeros(d, dtype=np.int64)
+                mask[nz] = 1
+                np.cumsum(mask, out=pc[1:])
+            nzcol = np.append(nz.astype(np.int64), d)
+            ns = self.n_layers + 1
+            s_a = np.zeros(len(self.streams), dtype=np.int64)
+            s_n, s_b, s_yoff = s_a.copy(), s_a.copy(), s_a.copy()
+            for sid, (a, b, n, block, yoff) in enumerate(self.streams):
+                scope = sid % ns
+                s_a[sid] = self.offsets[scope] if scope < self.n_layers else 0  # original columns
+                s_n[sid], s_b[sid], s_yoff[sid] = n, block, yoff
+            yp, ys = (_np(self.yp), _np(self.ys)) if self.flat_wanted else (np.zeros(1), np.zeros(1))
+            self._kernel_args = (
+                _np(self.inv_sd), np.array([self.eps], dtype=dt), float(self.eps),
+                np.asarray(self.offsets, dtype=np.int64), _TILE,
+                _np(self.px), _np(self.px2), _np(self.pxr), self.pxr is not self.px, _np(self.row_sq_norms),
+                self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec), _np(self.py),
+                _np(self.block_sq_norms),
+                "directions" in self.want, _np(self.inv_norms), _np(self.unit_sums), _np(self.unit_sum_model),
+                (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+                scr_f, scr_f.view(int_t), scr_bf, scr_bf.view(np.int64), np.empty(_TILE),
+                shift, emask, bias, mmask, scale,
+            )
+        _kernels.mainpass(_np(g), k0, _np(self.g_full), *self._kernel_args)
+
+    def _update_torch(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
-        want = self.want
-        if "directions" in want:  # needs the raw gradients
+        if "directions" in self.want:  # sums of unit vectors of the raw gradients
             wt = self.inv_norms[k0 : k0 + r].to(g.dtype)
             for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
                 self.unit_sums[a:b] += wt[:, i] @ g[:, a:b]
             self.unit_sum_model += wt[:, -1] @ g
         e = g.sub_(self.g_full)
-        w = self._w[:r]
-        for proto in ("pooled", "standardized"):
-            if proto not in want:
-                continue
-            base = e if proto == "pooled" else torch.mul(e, self.inv_sd, out=w)
-            for name, offs in self.variants:
-                mat = base
-                if name == "excluded":
-                    mat = base.index_select(1, self.nz_index)
-                for stream, (a, b) in zip(self.flat[(proto, name)], self._layer_ranges(offs)):
-                    _blocks_of_columns(stream, mat, a, b, self._scratch)
-        sq = torch.mul(e, e, out=w)
+        if self._scratch is None or self._scratch.shape[0] < r:
+            self._scratch = torch.empty(r, g.shape[1], dtype=g.dtype, device=g.device)
+        scratch = self._scratch
+        if self.flat_wanted:
+            ns = self.n_layers + 1
+            inv_sd = self.inv_sd.to(g.dtype)
+            for v, (name, offs) in enumerate(self.variants):
+                cols = self.nz_index if name == "excluded" else None
+                base = e if cols is None else e.index_select(1, cols)
+                std = base * (inv_sd if cols is None else inv_sd.index_select(0, cols))
+                for scope in range(ns):
+                    a, b, n, block, yoff = self.streams[v * ns + scope]
+                    if block < 2:
+                        continue
+                    m = self.k * n // block
+                    _stream_blocks(self.yp[yoff : yoff + m], base, a, b, k0, block, scratch)
+                    _stream_blocks(self.ys[yoff : yoff + m], std, a, b, k0, block, scratch)
+        e64 = e.to(F64)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            self.row_sq_norms[k0 : k0 + r, i] = sq[:, a:b].sum(1)
+            self.row_sq_norms[k0 : k0 + r, i] += e64[:, a:b].square().sum(1)
         if self.need_rows:
-            self._update_row_blocks(e, k0)
-        if self.gauss_index is not None:
-            self.gauss[k0 : k0 + r] = e.index_select(1, self.gauss_index)
-        la = log_abs_into(e, w, self.eps)
+            self._update_row_blocks(e64, k0)
+        la = log_abs_into(e, scratch[:r], self.eps).to(F64)
         self.px += la.sum(0)
-        if self.need_rows and self.pxr is not self.px:
+        if self.pxr is not self.px:
             valid = min(r, self.rows_used - k0)
             if valid > 0:
                 self.pxr += la[:valid].sum(0)
@@ -315,18 +378,15 @@ class MainPass:
     def _update_row_blocks(self, e: torch.Tensor, k0: int) -> None:
         r = e.shape[0]
         valid = min(r, self.rows_used - k0)
-        if valid <= 0:
-            return
         i = 0
         while i < valid:
-            take = min(self.k1 - self._block_fill, valid - i)
+            k = k0 + i
+            take = min(self.k1 - k % self.k1, valid - i)
             self.block_vec += e[i : i + take].sum(0)
-            self._block_fill += take
             i += take
-            if self._block_fill == self.k1:
+            if (k + take) % self.k1 == 0:
+                blk = (k + take) // self.k1 - 1
                 self.py += log_abs_into(self.block_vec, torch.empty_like(self.block_vec), self.eps)
                 for j, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-                    self.block_sq_norms[self._block_i, j] = self.block_vec[a:b].square().sum()
-                self._block_i += 1
-                self._block_fill = 0
+                    self.block_sq_norms[blk, j] += self.block_vec[a:b].square().sum()
                 self.block_vec.zero_()

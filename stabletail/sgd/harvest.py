@@ -22,6 +22,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -459,6 +460,98 @@ def harvest(
     ``.grad`` and the global grad mode and RNG state are the same after the
     call as before, also when it raises.
     """
+    return _harvest(
+        model, loss_fn, data, batch_size, _Local(), n_batches=n_batches, sampling=sampling,
+        full_gradient=full_gradient, protocols=protocols, zeros=zeros,
+        per_coordinate_estimator=per_coordinate_estimator, n_coordinates=n_coordinates,
+        gaussianity_tests=gaussianity_tests, n_gaussianity=n_gaussianity, directions=directions,
+        eval_mode=eval_mode, store=store, buffer_bytes=buffer_bytes, eps=eps, level=level,
+        random_state=random_state, progress=progress,
+    )
+
+
+class _Local:
+    """Hooks of the single-process harvest; :mod:`stabletail.sgd.distributed` overrides them.
+
+    A shard computes the minibatch rows ``[start, stop)`` of :meth:`rows`; the
+    hooks turn its accumulators into those of the whole partition after each pass.
+    """
+
+    world, rank = 1, 0
+    device = torch.device("cpu")  # the model's, set by the harvest
+
+    def seed(self, random_state: SeedLike) -> SeedLike:
+        """The random state every shard uses (the same on all)."""
+        return random_state
+
+    def rows(self, k: int, rank: int | None = None) -> tuple[int, int]:
+        """Rows ``[start, stop)`` of shard ``rank`` (default: this one)."""
+        return 0, k
+
+    def sum_(self, t: torch.Tensor) -> torch.Tensor:
+        """Sum ``t`` over the shards, in place."""
+        return t
+
+    def any_(self, flag: bool) -> bool:
+        """True when ``flag`` is True on some shard."""
+        return flag
+
+    def prepass(self, pre: ts.PrePass, n_rows: int) -> torch.Tensor:
+        """Combine the first-pass statistics; return the zero-noise mask."""
+        return pre.zero_mask()
+
+    def mainpass(self, main: ts.MainPass) -> None:
+        """Combine the noise statistics."""
+
+
+# A workspace for the K x d rows is kept between harvests (up to _KEEP_BYTES) so that a
+# monitor harvesting every N steps does not touch fresh memory each time; see docs/sgd.md.
+_KEEP_BYTES = 1 << 28
+_workspaces: dict[tuple[str, torch.dtype], torch.Tensor] = {}
+_workspace_lock = threading.Lock()
+
+
+def _take_workspace(n: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A 1-D tensor of at least ``n`` elements (reused when one is free)."""
+    with _workspace_lock:
+        ws = _workspaces.pop((str(device), dtype), None)
+    if ws is None or ws.numel() < n:
+        ws = torch.empty(n, dtype=dtype, device=device)
+    return ws
+
+
+def _give_workspace(ws: torch.Tensor) -> None:
+    if ws.numel() * ws.element_size() <= _KEEP_BYTES:
+        with _workspace_lock:
+            _workspaces[(str(ws.device), ws.dtype)] = ws
+
+
+def _harvest(
+    model: torch.nn.Module,
+    loss_fn: Callable[[Any, Any], torch.Tensor],
+    data: Any,
+    batch_size: int | None,
+    shard: _Local,
+    *,
+    n_batches: int | None,
+    sampling: str,
+    full_gradient: str,
+    protocols: Sequence[str],
+    zeros: Sequence[str],
+    per_coordinate_estimator: str,
+    n_coordinates: int | None,
+    gaussianity_tests: Sequence[str] | None,
+    n_gaussianity: int,
+    directions: bool,
+    eval_mode: bool,
+    store: bool,
+    buffer_bytes: int,
+    eps: float | None,
+    level: float,
+    random_state: SeedLike,
+    progress: bool | None,
+) -> HarvestResult:
+    """The harvest of the rows of ``shard`` (all of them for :class:`_Local`)."""
     t0 = time.perf_counter()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -466,20 +559,23 @@ def harvest(
         sampling, full_gradient, protocols, per_coordinate_estimator, zeros, gaussianity_tests,
         n_gaussianity, n_coordinates, buffer_bytes, eps, level
     )
-    rng = check_random_state(random_state)
-
     names, params, device, dtype = _trainable(model)
-    sizes = [p.numel() for p in params]
+    shard.device = device
+    random_state = shard.seed(random_state)
+    rng = check_random_state(random_state)
     offsets = [0]
-    for s in sizes:
-        offsets.append(offsets[-1] + s)
+    for p in params:
+        offsets.append(offsets[-1] + p.numel())
     d = offsets[-1]
 
-    batches = _Batches(data, batch_size, n_batches, sampling, rng)
+    batches = _Batches(data, batch_size, n_batches, sampling, rng)  # the same draws on every shard
     k = batches.k
+    start, stop = shard.rows(k)
+    n_own = stop - start
+    most = max(b - a for a, b in (shard.rows(k, r) for r in range(shard.world)))
     itemsize = torch.empty((), dtype=dtype).element_size()
-    keep = store or k * d * itemsize <= buffer_bytes
-    chunk_rows = max(1, min(k, _CHUNK_BYTES // max(1, d * itemsize)))
+    keep = store or most * d * itemsize <= buffer_bytes
+    chunk_rows = max(1, min(max(n_own, 1), _CHUNK_BYTES // max(1, d * itemsize)))
     seed_base = int(rng.integers(2**62))
     want = set(protocols)
     if directions:
@@ -491,13 +587,13 @@ def harvest(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=k * (1 if keep else 2) + (full_gradient == "exact"), desc="harvest", leave=False)
+        bar = tqdm(total=n_own * (1 if keep else 2) + (full_gradient == "exact"), desc="harvest", leave=False)
 
     # ------------------------------------------------------------ state to restore
     modes = [(m, m.training) for m in model.modules()]
     saved_buffers = [(b, b.detach().clone()) for b in model.buffers()]
     rng_devices = [device] if device.type != "cpu" else []
-    losses = torch.zeros(k, dtype=torch.float64, device=device)
+    ws = _take_workspace((n_own if keep else chunk_rows) * d, device, dtype)
     try:
         model.train(not eval_mode)
         with torch.random.fork_rng(devices=rng_devices, device_type=device.type if rng_devices else None):
@@ -519,74 +615,72 @@ def harvest(
                         bar.update(1)
                     return loss.detach()
 
-                # Rows live in chunks of at most _CHUNK_BYTES (all K rows when kept, one
-                # reused chunk when streaming); the device statistics take a chunk at a time.
-                n_chunks = -(-k // chunk_rows) if keep else 1
-                bufs = [
-                    torch.empty(min(chunk_rows, k - c * chunk_rows), d, dtype=dtype, device=device)
-                    for c in range(n_chunks)
-                ]
+                # this shard's rows: all of them when kept, one reused chunk when streaming
+                buf = ws[: (n_own if keep else chunk_rows) * d].view(-1, d)
 
                 def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
-                    """One pass over the K batches, feeding full chunks of rows to ``sink``."""
+                    """One pass over this shard's rows; ``sink(rows, first_row)`` per chunk of rows."""
                     pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+                    c0 = start
                     for i, (x, y) in enumerate(batches):
-                        c, j = divmod(i, chunk_rows)
-                        buf = bufs[c if keep else 0]
-                        pass_losses[i] = grad_into(x, y, buf[j], i)
-                        if j + 1 == chunk_rows or i + 1 == k:
-                            sink(buf[: j + 1], c * chunk_rows)
+                        if i < start:
+                            continue
+                        if i >= stop:
+                            break
+                        slot = i - start if keep else i - c0
+                        pass_losses[i] = grad_into(x, y, buf[slot], i)
+                        if i + 1 - c0 == chunk_rows or i + 1 == stop:
+                            sink(buf[c0 - start : i + 1 - start] if keep else buf[: i + 1 - c0], c0)
+                            c0 = i + 1
                     return pass_losses
 
-                work = torch.empty(2, min(chunk_rows, k), d, dtype=dtype, device=device)
-                pre = ts.PrePass(k, offsets, work[0])
-                losses = rows_pass(pre.update)
+                pre = ts.PrePass(k, offsets, dtype, device)
+                losses = shard.sum_(rows_pass(pre.update))
+                zero = shard.prepass(pre, n_own)
                 sq = pre.sq_norms
-                row_ok = torch.isfinite(sq.sum(1)) & torch.isfinite(losses)
-                n_bad = int(k - row_ok.sum().item())
+                n_bad = int(k - (torch.isfinite(sq.sum(1)) & torch.isfinite(losses)).sum().item())
                 if full_gradient == "exact" and n_bad == 0:
                     acc = torch.zeros(d, dtype=torch.float64, device=device)
+                    total = torch.zeros((), dtype=torch.float64, device=device)
                     row = torch.empty(d, dtype=dtype, device=device)
-                    total = 0
-                    for x, y in batches.full():
-                        m = int(x.shape[0])
-                        grad_into(x, y, row, None)
-                        acc += row.to(torch.float64) * m
-                        total += m
-                    g_full64 = acc / total
+                    for j, (x, y) in enumerate(batches.full()):
+                        if j % shard.world == shard.rank:
+                            m = int(x.shape[0])
+                            grad_into(x, y, row, None)
+                            acc += row.to(torch.float64) * m
+                            total += m
+                    g_full64 = shard.sum_(acc) / shard.sum_(total)
                 else:
                     g_full64 = pre.mean()
                 if not torch.isfinite(g_full64).all():
                     n_bad = max(n_bad, 1)
-                zero = pre.zero_mask()
                 sd = pre.std()
-                status, message = "ok", ""
-                main = None
+                status, message, main = "ok", "", None
                 if n_bad:
                     status = "nonfinite"
                     message = f"{n_bad} of {k} minibatch gradients or losses are not finite (diverged?)"
                 else:
-                    g_full = g_full64.to(dtype)
-                    inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd).to(dtype)
-                    nz_index = None
-                    if bool(zero.any()):
-                        nz_index = torch.nonzero(~zero).reshape(-1)
+                    inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd)
+                    nz_index = torch.nonzero(~zero).reshape(-1) if bool(zero.any()) else None
                     gauss_index = _gauss_index(zero, offsets, n_gaussianity, rng, device) if tests else None
                     norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
                     inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
-                    main = ts.MainPass(
-                        k, offsets, g_full, inv_sd, nz_index, frozenset(want), eps, gauss_index, inv_norms,
-                        (work[0], work[1]),
-                    )
+                    main = ts.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, frozenset(want), eps,
+                                       gauss_index, inv_norms)
                     if keep:
-                        for c, buf in enumerate(bufs):
-                            main.update(buf, c * chunk_rows)
+                        for c0 in range(0, n_own, chunk_rows):
+                            main.update(buf[c0 : c0 + chunk_rows], start + c0)
                     else:
                         losses2 = rows_pass(main.update)
-                        if not torch.allclose(losses, losses2, rtol=1e-5, atol=0.0):
+                        own = slice(start, stop)
+                        if shard.any_(not torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)):
                             status = "inconsistent_batches"
                             message = "the two passes over data saw different minibatches (reshuffling loader?)"
+                    shard.mainpass(main)
+                    if store:  # the rows now hold the noise
+                        noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
     finally:
+        _give_workspace(ws)
         for mod, flag in modes:
             mod.training = flag
         with torch.no_grad():
@@ -595,40 +689,39 @@ def harvest(
         if bar is not None:
             bar.close()
 
-    grad_norms = torch.cat([pre.sq_norms, pre.sq_norms.sum(1, keepdim=True)], 1).sqrt().cpu().numpy()
+    grad_norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt().cpu().numpy()
     full_np = g_full64.cpu().numpy()
     zero_np = zero.cpu().numpy()
     layer_names = names + [MODEL]
     ranges = list(zip(offsets[:-1], offsets[1:])) + [(0, d)]
-    layers_tab = []
-    for i, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
-        layers_tab.append(
-            {
-                "layer": name,
-                "shape": tuple(params[i].shape) if i < len(params) else (d,),
-                "offset": a,
-                "n_params": b - a,
-                "n_zero": int(zero_np[a:b].sum()),
-                "full_grad_norm": float(np.linalg.norm(full_np[a:b])),
-            }
-        )
+    layers_tab = [
+        {
+            "layer": name,
+            "shape": tuple(params[i].shape) if i < len(params) else (d,),
+            "offset": a,
+            "n_params": b - a,
+            "n_zero": int(zero_np[a:b].sum()),
+            "full_grad_norm": float(np.linalg.norm(full_np[a:b])),
+        }
+        for i, (name, (a, b)) in enumerate(zip(layer_names, ranges))
+    ]
     common = {"level": level, "n_batches": k, "batch_size": batches.batch_size}
-    noise = None
     pc_alpha = None
     if main is None:
+        noise = None
         table = _nan_table(protocols, layer_names, layers_tab, per_coordinate_estimator, common, status)
         gauss_rows: list[dict[str, Any]] = []
         dir_rows: list[dict[str, Any]] = []
         noise_norms = np.full_like(grad_norms, np.nan)
     else:
+        if not store:
+            noise = None
         table, pc_alpha, noise_norms = _build_table(
             main, protocols, layer_names, ranges, zero_np, sd, eps, level, per_coordinate_estimator,
             n_coordinates, rng, common, status, k
         )
         gauss_rows = _gauss_rows(main, layer_names, offsets, tests, level, random_state) if tests else []
         dir_rows = _direction_rows(main, layer_names, ranges, grad_norms) if directions else []
-        if store:
-            noise = torch.cat(bufs).to(torch.float64).cpu().numpy()  # the rows now hold the noise
     return HarvestResult(
         status=status,
         message=message,
@@ -731,6 +824,7 @@ def _build_table(
     if "norm" in protocols and main.need_rows:
         blk_sq = main.block_sq_norms.cpu().numpy()
         block_norms = np.sqrt(np.concatenate([blk_sq, blk_sq.sum(1, keepdims=True)], 1))
+    flat = main.flat_stats()  # (pooled / standardized, stream, [sum, sum of squares, n, block])
     rows = []
     n_layers = len(ranges) - 1
     for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
@@ -751,16 +845,15 @@ def _build_table(
                            n_coordinates=n_coord, n_zero=n_zero, status=status)
                 est = None
                 if proto in ("pooled", "standardized"):
-                    variant = "excluded" if (zeros == "excluded" and main.nz_index is not None) else "included"
-                    stream = main.flat[(proto, variant)][li]
+                    v = int(zeros == "excluded" and main.nz_index is not None)
+                    sy, sy2, ny, block = flat[int(proto == "standardized"), v * (n_layers + 1) + li]
                     if proto == "standardized":  # c is 0 on zero-noise coordinates
                         sx, sx2 = lx.sum() - k * c.sum(), (lx2 - 2.0 * c * lx + k * c * c).sum()
                     else:
                         sx, sx2 = lx.sum(), lx2.sum()
-                    sy, sy2 = (float(v) for v in stream.sums.cpu().numpy())
-                    est = mohammadi_from_log_sums(float(sx), float(sx2), k * n_coord, sy, sy2, stream.n,
-                                                  stream.block, level)
-                    out.update(n=k * n_coord, block_size=stream.block)
+                    est = mohammadi_from_log_sums(float(sx), float(sx2), k * n_coord, float(sy), float(sy2),
+                                                  int(ny), int(block), level)
+                    out.update(n=k * n_coord, block_size=int(block))
                 elif proto == "per_coordinate":
                     if zeros == "included" or drop:  # else the same coordinates as "included"
                         vals = pc_alpha[sel]

@@ -1,0 +1,190 @@
+"""Numba kernels of the CPU harvest (private).
+
+They work in place on zero-copy numpy views of CPU tensors (the rows of
+minibatch gradients and the float64 accumulators of
+:mod:`stabletail.sgd._torchstats`), so the statistics of a chunk of rows take
+one sweep over it instead of the dozen or so memory passes of the torch
+formulation. Both kernels walk the rows in column tiles (``tile`` columns of
+every row of the chunk, tiles never straddling a parameter tensor), so the
+per-coordinate accumulators of a tile stay in the L1/L2 cache while all rows
+go by.
+
+``log(|e| + eps)`` is taken from the bit pattern of ``|e| + eps`` with
+:func:`stabletail._vecmath._log_bits` (a loop that vectorises, unlike one that
+calls ``math.log``); values that are zero, subnormal or non-finite are counted
+per tile row and redone with ``math.log``.
+
+Pooled block sums (Mohammadi's ``Y``) are accumulated into one float64 array
+per stream, indexed by the block's global number, so a block that straddles
+tiles, chunks, rows or ranks simply receives several partial sums. A stream is
+one (variant, scope) pair: variant 0 takes every column, variant 1 only the
+columns with non-zero noise (``pc`` counts them, ``nzcol`` lists them); scope
+is a parameter tensor or the whole model. Zero-noise columns hold an exact 0
+in the noise, so a segment of original columns between two block boundaries of
+variant 1 has the same sum as the compacted segment.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import jit
+from .._vecmath import LAYOUT64, _is_special, _log_bits
+
+_FM = {"reassoc", "contract", "nsz"}
+_S64, _E64, _B64, _M64, _C64 = LAYOUT64
+
+
+@jit(fastmath=_FM)
+def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile, scr):
+    """Raw-gradient statistics of rows ``k0 .. k0 + len(g)``.
+
+    Per coordinate ``j`` (float64): ``s1 += g - first``, ``s2 += (g - first)**2``,
+    ``spread = max(spread, |g - first|)``; per row and parameter tensor ``l``:
+    ``sq[k, l] += sum g**2``. ``scr``: float64 scratch of ``tile`` entries.
+    """
+    r = g.shape[0]
+    for li in range(offsets.size - 1):
+        for t0 in range(offsets[li], offsets[li + 1], tile):
+            t1 = min(t0 + tile, offsets[li + 1])
+            w = t1 - t0
+            # loops over views from index 0 vectorise (no wrap-around of negative indices)
+            f, a1, a2, sp = first[t0:t1], s1[t0:t1], s2[t0:t1], spread[t0:t1]
+            for i in range(r):
+                row = g[i, t0:t1]
+                acc = 0.0
+                for j in range(w):
+                    x = np.float64(row[j])
+                    acc += x * x
+                    scr[j] = x - f[j]
+                sq[k0 + i, li] += acc
+                for j in range(w):
+                    a1[j] += scr[j]
+                    a2[j] += scr[j] * scr[j]
+                for j in range(w):
+                    v = abs(scr[j])
+                    sp[j] = v if v > sp[j] else sp[j]
+
+
+@jit(inline="always")
+def _logs(scr_f, scr_i, n, out, shift, emask, bias, mmask, scale):
+    """``out[:n] = log(scr_f[:n])``, ``scr_i`` the bits of ``scr_f``."""
+    nsp = 0
+    for jj in range(n):
+        b = scr_i[jj]
+        nsp += _is_special(b, shift, emask)
+        out[jj] = _log_bits(b, shift, emask, bias, mmask, scale)
+    if nsp:
+        for jj in range(n):
+            if _is_special(scr_i[jj], shift, emask):
+                out[jj] = math.log(np.float64(scr_f[jj]))
+
+
+@jit(fastmath=_FM)
+def mainpass(
+    g, k0, gf, inv_sd, eps_row, eps, offsets, tile,
+    px, px2, pxr, sep_pxr, rsq,
+    k1, rows_used, bv, py, bsq,
+    directions, inv_norms, us, um,
+    n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+    scr_f, scr_i, scr_bf, scr_bi, scr_la, shift, emask, bias, mmask, scale,
+):
+    """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
+
+    Per coordinate (float64): ``px += log(|e| + eps)``, ``px2 += log(...)**2``
+    (``pxr`` the same over the first ``rows_used`` rows when ``sep_pxr``); row
+    blocks of ``k1`` rows: ``bv`` collects the sums, and when a block closes,
+    ``py += log(|bv| + eps)`` and ``bsq[block, l] += sum bv**2`` (``k1 < 2``: none);
+    ``rsq[k, l] += sum e**2``; with ``directions``: ``us += inv_norms[k, l] g``
+    and ``um += inv_norms[k, -1] g`` (raw gradients); the block sums of every
+    stream of the ``n_variants`` variants: ``yp`` of ``e``, ``ys`` of ``e * inv_sd``.
+    The noise is ``e = g - gf`` and ``|e| + eps_row[0]`` in the rows' dtype.
+    """
+    r = g.shape[0]
+    nl = offsets.size - 1
+    ns = nl + 1
+    er = eps_row[0]
+    # loops over views from index 0 vectorise (no wrap-around of negative indices)
+    for li in range(nl):
+        for t0 in range(offsets[li], offsets[li + 1], tile):
+            t1 = min(t0 + tile, offsets[li + 1])
+            w = t1 - t0
+            gf_t, isd_t, px_t, px2_t = gf[t0:t1], inv_sd[t0:t1], px[t0:t1], px2[t0:t1]
+            pxr_t, bv_t, py_t = pxr[t0:t1], bv[t0:t1], py[t0:t1]  # bv, py: empty without row blocks
+            us_t, um_t = us[t0:t1], um[t0:t1]  # empty without directions
+            for i in range(r):
+                k = k0 + i
+                row = g[i, t0:t1]
+                if directions:
+                    wl = inv_norms[k, li]
+                    wm = inv_norms[k, nl]
+                    for j in range(w):
+                        x = np.float64(row[j])
+                        us_t[j] += wl * x
+                        um_t[j] += wm * x
+                acc = 0.0
+                for j in range(w):
+                    e = row[j] - gf_t[j]
+                    row[j] = e
+                    ef = np.float64(e)
+                    acc += ef * ef
+                    scr_f[j] = abs(e) + er
+                rsq[k, li] += acc
+                _logs(scr_f, scr_i, w, scr_la, shift, emask, bias, mmask, scale)
+                for j in range(w):
+                    la = scr_la[j]
+                    px_t[j] += la
+                    px2_t[j] += la * la
+                if k1 >= 2 and k < rows_used:
+                    if sep_pxr:
+                        for j in range(w):
+                            pxr_t[j] += scr_la[j]
+                    for j in range(w):
+                        bv_t[j] += np.float64(row[j])
+                    if (k + 1) % k1 == 0:
+                        for j in range(w):
+                            scr_bf[j] = abs(bv_t[j]) + eps
+                        _logs(scr_bf, scr_bi, w, scr_la, _S64, _E64, _B64, _M64, _C64)
+                        acc = 0.0
+                        for j in range(w):
+                            py_t[j] += scr_la[j]
+                            acc += bv_t[j] * bv_t[j]
+                            bv_t[j] = 0.0
+                        bsq[k // k1, li] += acc
+                for v in range(n_variants):
+                    for sc in (li, nl):
+                        sid = v * ns + sc
+                        n_s = s_n[sid]
+                        bsz = s_b[sid]
+                        if bsz < 2 or n_s == 0:
+                            continue
+                        a_s = s_a[sid]
+                        yo = s_yoff[sid]
+                        base = k * n_s
+                        c_tile = (t1 - a_s) if v == 0 else (pc[t1] - pc[a_s])
+                        j = t0
+                        while j < t1:
+                            c = (j - a_s) if v == 0 else (pc[j] - pc[a_s])
+                            if c >= n_s:
+                                break
+                            blk = (base + c) // bsz
+                            cend = (blk + 1) * bsz - base
+                            if cend >= c_tile:
+                                jend = t1
+                            elif v == 0:
+                                jend = a_s + cend
+                            else:
+                                jend = nzcol[pc[a_s] + cend]
+                            seg = row[j - t0 : jend - t0]
+                            wseg = isd_t[j - t0 : jend - t0]
+                            sp = 0.0
+                            sw = 0.0
+                            for q in range(seg.size):
+                                ef = np.float64(seg[q])
+                                sp += ef
+                                sw += ef * wseg[q]
+                            yp[yo + blk] += sp
+                            ys[yo + blk] += sw
+                            j = jend
