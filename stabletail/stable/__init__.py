@@ -103,7 +103,7 @@ def _evaluate(x, alpha, beta, scale, loc, parameterization, density):
     if table is None:
         _k.eval_many(z, p1, p2, w, f, c, t)
     else:
-        _interp.evaluate(z, *table, p1, p2, w, density, f, c, t)
+        _interp.evaluate(z, *table, p1, p2, w, f, c, t)
     return f / s, c, t, xa.shape
 
 
