@@ -333,7 +333,7 @@ def rvs(
     2014) started from that key, i.e. a uniform ``V`` on the open interval
     (-pi/2, pi/2) and ``W = -log U``, ``U`` uniform on (0, 1], each from 53
     random bits. The output therefore depends only on the key and is the same
-    for any number of numba threads. Within 1e-7 of alpha = 1 the S0 map is
+    for any number of numba threads. Within 1e-6 of alpha = 1 the S0 map is
     interpolated linearly in alpha.
 
     Parameters
