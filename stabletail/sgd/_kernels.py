@@ -12,7 +12,8 @@ go by.
 ``log(|e| + eps)`` is taken from the bit pattern of ``|e| + eps`` with
 :func:`stabletail._vecmath._log_bits` (a loop that vectorises, unlike one that
 calls ``math.log``); values that are zero, subnormal or non-finite are counted
-per tile row and redone with ``math.log``.
+per tile row and redone with ``math.log``. For float32 rows a shorter series
+(:func:`_log_short`, error below 1e-9) is enough.
 
 Pooled block sums (Mohammadi's ``Y``) are accumulated into one float64 array
 per stream, indexed by the block's global number, so a block that straddles
@@ -31,19 +32,19 @@ import math
 import numpy as np
 
 from .._jit import jit
-from .._vecmath import LAYOUT64, _is_special, _log_bits
+from .._vecmath import _LN2, _SQRT2, LAYOUT64, _f64_as_i64, _is_special, _log, _log_bits
 
 _FM = {"reassoc", "contract", "nsz"}
 _S64, _E64, _B64, _M64, _C64 = LAYOUT64
 
 
 @jit(fastmath=_FM)
-def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile, scr):
+def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile):
     """Raw-gradient statistics of rows ``k0 .. k0 + len(g)``.
 
     Per coordinate ``j`` (float64): ``s1 += g - first``, ``s2 += (g - first)**2``,
     ``spread = max(spread, |g - first|)``; per row and parameter tensor ``l``:
-    ``sq[k, l] += sum g**2``. ``scr``: float64 scratch of ``tile`` entries.
+    ``sq[k, l] += sum g**2``.
     """
     r = g.shape[0]
     for li in range(offsets.size - 1):
@@ -58,28 +59,39 @@ def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile, scr):
                 for j in range(w):
                     x = np.float64(row[j])
                     acc += x * x
-                    scr[j] = x - f[j]
+                    dv = x - f[j]
+                    a1[j] += dv
+                    a2[j] += dv * dv
+                    sp[j] = max(sp[j], abs(dv))
                 sq[k0 + i, li] += acc
-                for j in range(w):
-                    a1[j] += scr[j]
-                    a2[j] += scr[j] * scr[j]
-                for j in range(w):
-                    v = abs(scr[j])
-                    sp[j] = v if v > sp[j] else sp[j]
 
 
 @jit(inline="always")
-def _logs(scr_f, scr_i, n, out, shift, emask, bias, mmask, scale):
-    """``out[:n] = log(scr_f[:n])``, ``scr_i`` the bits of ``scr_f``."""
-    nsp = 0
-    for jj in range(n):
-        b = scr_i[jj]
-        nsp += _is_special(b, shift, emask)
-        out[jj] = _log_bits(b, shift, emask, bias, mmask, scale)
-    if nsp:
-        for jj in range(n):
-            if _is_special(scr_i[jj], shift, emask):
-                out[jj] = math.log(np.float64(scr_f[jj]))
+def _log_short(b):
+    """``log v`` for a normal, finite, positive float64 ``v`` with bits ``b``, to 1e-9.
+
+    As :func:`stabletail._vecmath._log_bits` with the series for ``log f``
+    (``|s| <= 0.172``) cut after ``s**9``: the truncation error is below
+    ``2 * 0.172**11 / 11 < 1e-9``, which is finer than the rounding of a
+    float32 value (the rows it is used for).
+    """
+    e = np.float64(((b >> _S64) & _E64) - _B64)
+    f = 1.0 + np.float64(b & _M64) * _C64
+    big = f > _SQRT2
+    f = 0.5 * f if big else f
+    e = e + 1.0 if big else e
+    s = (f - 1.0) / (f + 1.0)
+    z = s * s
+    p = (((z * (1.0 / 9.0) + 1.0 / 7.0) * z + 1.0 / 5.0) * z + 1.0 / 3.0) * z + 1.0
+    return e * _LN2 + 2.0 * s * p
+
+
+@jit(inline="always")
+def _log_v(v, short):
+    """``(log v, 1 if v is zero, subnormal or not finite else 0)`` for ``v >= 0`` (float64)."""
+    b = _f64_as_i64(v)
+    la = _log_short(b) if short else _log_bits(b, _S64, _E64, _B64, _M64, _C64)
+    return la, _is_special(b, _S64, _E64)
 
 
 @jit(fastmath=_FM)
@@ -89,7 +101,7 @@ def mainpass(
     k1, rows_used, bv, py, bsq,
     directions, inv_norms, us, um,
     n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-    scr_f, scr_i, scr_bf, scr_bi, scr_la, shift, emask, bias, mmask, scale,
+    short, scr_la,
 ):
     """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
 
@@ -100,7 +112,9 @@ def mainpass(
     ``rsq[k, l] += sum e**2``; with ``directions``: ``us += inv_norms[k, l] g``
     and ``um += inv_norms[k, -1] g`` (raw gradients); the block sums of every
     stream of the ``n_variants`` variants: ``yp`` of ``e``, ``ys`` of ``e * inv_sd``.
-    The noise is ``e = g - gf`` and ``|e| + eps_row[0]`` in the rows' dtype.
+    The noise is ``e = g - gf`` and ``|e| + eps_row[0]`` in the rows' dtype; ``short``
+    picks :func:`_log_short` for its log (float32 rows); ``scr_la``: float64 scratch
+    of ``tile`` entries.
     """
     r = g.shape[0]
     nl = offsets.size - 1
@@ -125,18 +139,26 @@ def mainpass(
                         us_t[j] += wl * x
                         um_t[j] += wm * x
                 acc = 0.0
+                nsp = 0
                 for j in range(w):
                     e = row[j] - gf_t[j]
                     row[j] = e
                     ef = np.float64(e)
                     acc += ef * ef
-                    scr_f[j] = abs(e) + er
-                rsq[k, li] += acc
-                _logs(scr_f, scr_i, w, scr_la, shift, emask, bias, mmask, scale)
-                for j in range(w):
-                    la = scr_la[j]
+                    la, sp_ = _log_v(np.float64(abs(e) + er), short)
+                    nsp += sp_
+                    scr_la[j] = la
                     px_t[j] += la
                     px2_t[j] += la * la
+                rsq[k, li] += acc
+                if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
+                    for j in range(w):
+                        v = np.float64(abs(row[j]) + er)
+                        if _is_special(_f64_as_i64(v), _S64, _E64):
+                            good = math.log(v)
+                            px_t[j] += good - scr_la[j]
+                            px2_t[j] += good * good - scr_la[j] * scr_la[j]
+                            scr_la[j] = good
                 if k1 >= 2 and k < rows_used:
                     if sep_pxr:
                         for j in range(w):
@@ -144,12 +166,9 @@ def mainpass(
                     for j in range(w):
                         bv_t[j] += np.float64(row[j])
                     if (k + 1) % k1 == 0:
-                        for j in range(w):
-                            scr_bf[j] = abs(bv_t[j]) + eps
-                        _logs(scr_bf, scr_bi, w, scr_la, _S64, _E64, _B64, _M64, _C64)
                         acc = 0.0
                         for j in range(w):
-                            py_t[j] += scr_la[j]
+                            py_t[j] += _log(abs(bv_t[j]) + eps)
                             acc += bv_t[j] * bv_t[j]
                             bv_t[j] = 0.0
                         bsq[k // k1, li] += acc

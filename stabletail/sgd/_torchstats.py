@@ -34,7 +34,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .. import _vecmath
 
 F64 = torch.float64
 
@@ -148,7 +147,7 @@ class PrePass:
             from . import _kernels
 
             _kernels.prepass(_np(g), k0, _np(self.first), _np(self.s1), _np(self.s2), _np(self.spread),
-                             _np(self.sq_norms), self._offsets_np, _TILE, np.empty(_TILE))
+                             _np(self.sq_norms), self._offsets_np, _TILE)
             return
         r = g.shape[0]
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -305,9 +304,6 @@ class MainPass:
         if self._kernel_args is None:
             d = self.offsets[-1]
             dt = _np(g).dtype
-            (shift, emask, bias, mmask, scale), int_t = _vecmath.layout(dt)
-            scr_f = np.empty(_TILE, dtype=dt)
-            scr_bf = np.empty(_TILE)
             excl = self.nz_index is not None
             nz = _np(self.nz_index.cpu()) if excl else np.zeros(0, dtype=np.int64)
             pc = np.zeros(d + 1, dtype=np.int64)
@@ -332,8 +328,7 @@ class MainPass:
                 _np(self.block_sq_norms),
                 "directions" in self.want, _np(self.inv_norms), _np(self.unit_sums), _np(self.unit_sum_model),
                 (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-                scr_f, scr_f.view(int_t), scr_bf, scr_bf.view(np.int64), np.empty(_TILE),
-                shift, emask, bias, mmask, scale,
+                dt == np.float32, np.empty(_TILE),
             )
         _kernels.mainpass(_np(g), k0, _np(self.g_full), *self._kernel_args)
 
