@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._jit import jit, prange
-from .._vecmath import _exp, _log, _sincos, _sincospi, _splitmix64_at, _uniform_oc, _uniform_sym
+from .._vecmath import _exp, _log_pos, _sincos, _sincospi, _splitmix64_at, _uniform_oc, _uniform_sym
 from ._kernels import HALF_PI
 
 # |alpha - 1| below which the S0 map is interpolated in alpha. The direct map loses
@@ -23,6 +23,8 @@ from ._kernels import HALF_PI
 # (V, W) (300 - 1000 draws, beta in {0.6, 1, -0.3}), the largest error near alpha = 1 was
 # 2e-8 with 1e-6, 1.4e-7 with 1e-7 and 9e-8 with 1e-5.
 DALPHA_RVS = 1e-6
+_TINY = 2.0**-1022  # log arguments are clamped to [_TINY, _HUGE]
+_HUGE = 2.0**1023
 CHUNK = 4096  # draws per parallel work item (fixed: the output does not depend on it)
 BLOCK = 512  # draws per pass through the scratch arrays (they stay in the L1 cache)
 # a * b + c may be fused (FMA): the kernels are polynomial evaluations
@@ -44,7 +46,7 @@ def _draw(key, i):
     """Draw ``i``: (y uniform on (-1/2, 1/2), w = -log u with u uniform on (0, 1])."""
     ui = np.uint64(i)
     y = _uniform_sym(_splitmix64_at(key, ui + ui + np.uint64(1)))
-    w = -_log(_uniform_oc(_splitmix64_at(key, ui + ui + np.uint64(2))))
+    w = -_log_pos(_uniform_oc(_splitmix64_at(key, ui + ui + np.uint64(2))))
     return y, w
 
 
@@ -61,9 +63,11 @@ def _cms_block(alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
         s, ca = _sincos(alpha * (math.pi * y[j] + th0))
         sa[j] = s
         cu[j] = c
-        q[j] = max(c * ca + su * s, 0.0) / w[j]  # cos(V - a(V + th0)) >= 0 exactly; rounding may push it below
+        # cos(V - a(V + th0)) >= 0 exactly (rounding may push it below); W may be 0
+        # (U = 1, probability 2**-53): keep the log argument positive, normal, finite
+        q[j] = min(max((c * ca + su * s) / w[j], _TINY), _HUGE)
     for j in range(BLOCK):
-        z[j] = sa[j] * _exp(lfac + ((1.0 - alpha) * _log(q[j]) - _log(cu[j])) * inva) + zeta
+        z[j] = sa[j] * _exp(lfac + ((1.0 - alpha) * _log_pos(q[j]) - _log_pos(cu[j])) * inva) + zeta
 
 
 @jit(inline="always")
@@ -73,7 +77,7 @@ def _cms1(y, w, beta):
     pb = HALF_PI + beta * (math.pi * y)
     t = pb * (su / cu)
     if beta != 0.0:
-        t = t - beta * _log(HALF_PI * w * cu / pb)
+        t = t - beta * _log_pos(min(max(HALF_PI * w * cu / pb, _TINY), _HUGE))
     return t / HALF_PI
 
 
