@@ -76,6 +76,37 @@ def test_mohammadi_fast_path_matches_exact_logs():
         assert r.n == k1 * k2
 
 
+@pytest.mark.parametrize("subnormals", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mohammadi_kernel_paths_match_exact_logs_at_range_extremes(dtype, subnormals):
+    """Small blocks use the product of |x_j|; blocks whose values could leave float64's
+    normal range in that product (huge or tiny values) are redone from bit patterns, and
+    subnormal values send float64 data (and float32 data with block sizes > 6) to the
+    exact numpy path. Every block-size class against numpy's exact logs."""
+    rng = np.random.default_rng(22)
+    fi = np.finfo(dtype)
+    n = 6 * 7 * 17 * 40
+    x = sym_stable(1.3, n, rng)
+    idx = rng.choice(n, 60, replace=False)
+    # values near the largest finite, the smallest normal and in the subnormal range
+    x[idx[:20]] = rng.choice([-1, 1], 20) * float(fi.max) * rng.uniform(0.01, 0.1, 20)
+    x[idx[20:40]] = float(fi.tiny) * rng.uniform(1, 10, 20)
+    if subnormals:
+        x[idx[40:]] = float(fi.smallest_subnormal) * rng.integers(1, 1000, 20)
+    x = x.astype(dtype)
+    assert np.count_nonzero(x) == n and np.isfinite(x).all()
+    x64 = x.astype(np.float64)
+    for k1 in (2, 3, 6, 7, 8, 16, 17, 40):
+        k2 = n // k1
+        w = x64[: k1 * k2].reshape(k2, k1)
+        with np.errstate(over="ignore"):
+            d = np.log(np.abs(w.sum(1))) - np.log(np.abs(w)).mean(1)
+        assert np.isfinite(d).all()
+        r = est.mohammadi(x, k1)
+        assert r.xi == pytest.approx(d.mean() / math.log(k1), rel=1e-12), k1
+        assert r.stderr_xi == pytest.approx(d.std(ddof=1) / math.sqrt(k2) / math.log(k1), rel=1e-9), k1
+
+
 def test_mohammadi_remainder_is_dropped():
     rng = np.random.default_rng(2)
     x = sym_stable(1.5, 1003, rng)

@@ -85,6 +85,72 @@ def log_power_sums(bits, shift, emask, bias, mmask, scale, center, chunk):
 
 
 _PROD_RUN = 512  # mantissas in [1, 2) multiplied before a log: product < 2**512, no overflow
+_SMALL_K1 = 16  # block sizes up to this take the tiled product path
+_TILE = 256  # blocks per tile of the small-K1 path (its buffers stay in L1)
+
+
+@jit(inline="always")
+def _block_sums_bits(x, bits, base, k1, shift, emask, bias, mmask, scale):
+    """Exact per-block sums from the bit patterns of ``x[base:base+k1]``.
+
+    Returns ``(sum of x, product of mantissas in [1, 2) of the last run, log of the
+    earlier runs' products plus log 2 times the unbiased exponent sum, specials)``:
+    ``sum_j log|x_j| = log(product) + offset``. Runs of 512 mantissas keep the product
+    below 2**512; each finished run costs one ``math.log``.
+    """
+    sy = 0.0
+    esum = 0
+    off = 0.0
+    sp = 0
+    prod = 1.0
+    for r0 in range(base, base + k1, _PROD_RUN):
+        r1 = min(r0 + _PROD_RUN, base + k1)
+        if r0 > base:  # long block: fold the previous run into the offset
+            off += math.log(prod)
+            prod = 1.0
+        for t in range(r0, r1):
+            bb = np.int64(bits[t])
+            ef = (bb >> shift) & emask
+            sp += np.int64((ef == 0) | (ef == emask))
+            esum += ef
+            prod *= 1.0 + np.float64(bb & mmask) * scale
+            sy += np.float64(x[t])
+    return sy, prod, off + np.float64(esum - bias * k1) * _LN2, sp
+
+
+@jit(inline="always")
+def _tile_sums_products(x, t0, nb, k1, checked, lo, hi, ysum, pbuf, redo):
+    """For blocks ``t0 .. t0+nb-1``: ``ysum = |block sum|``, ``pbuf = product of |x_j|`` and,
+    if ``checked``, ``redo`` = some ``|x_j|`` outside ``[lo, hi]`` (else False)."""
+    if checked:
+        for j in range(nb):
+            base = (t0 + j) * k1
+            sy = 0.0
+            prod = 1.0
+            mn = np.inf
+            mx = 0.0
+            for r in range(k1):
+                v = np.float64(x[base + r])
+                a = abs(v)
+                sy += v
+                prod *= a
+                mn = a if a < mn else mn
+                mx = a if a > mx else mx
+            ysum[j] = abs(sy)
+            pbuf[j] = prod
+            redo[j] = (mn < lo) | (mx > hi)
+    else:  # the same loop without the range
+        for j in range(nb):
+            base = (t0 + j) * k1
+            sy = 0.0
+            prod = 1.0
+            for r in range(k1):
+                v = np.float64(x[base + r])
+                sy += v
+                prod *= abs(v)
+            ysum[j] = abs(sy)
+            pbuf[j] = prod
+            redo[j] = False
 
 
 @jit(fastmath=_FM)
@@ -92,49 +158,73 @@ def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale,
     """Mohammadi block statistics of blocks ``b0 .. b1-1`` (block i = ``x[i*k1:(i+1)*k1]``).
 
     For block ``i``: ``D_i = log|Y_i| - mean_{j in block i} log|x_j|`` with ``Y_i`` the
-    float64 sum of the block. ``sum_j log|x_j|`` is taken as ``log(product of mantissas) +
-    log 2 * (sum of exponents)``, exact up to rounding, with one (vectorised, bit-level)
-    log per block; blocks longer than 512 values take one ``math.log`` per 512 values
-    (the mantissa product stays below 2**512). Writes ``(sum D, sum D**2, specials)`` into
-    ``out[:3]``; specials counts zero/subnormal/non-finite values among the ``x_j`` and the
-    ``Y_i`` (the caller then takes the exact path).
+    float64 sum of the block. Writes ``(sum D, sum D**2, specials)`` into ``out[:3]``;
+    specials counts zero/subnormal/non-finite values among the ``x_j`` and the ``Y_i``
+    (the caller then takes the exact path).
+
+    Blocks are processed in tiles of 256 whose buffers stay in L1: a first loop over the
+    tile takes each block's sum and ``sum_j log|x_j|`` in the form ``log(P) + offset``,
+    a second (vectorised) loop takes the two bit-level logs per block.
+
+    * ``k1 <= 16``: ``P`` is the float64 product of the ``|x_j|`` (offset 0), in a loop
+      LLVM vectorises across blocks. It is exact up to rounding when every ``|x_j|`` lies
+      in ``[2**-B, 2**B]``, ``B = 1020 // k1``: no partial product, in any order, leaves
+      the normal range. That range is checked per block (minimum and maximum), except for
+      float32 data with ``k1 <= 6``: every non-zero finite float32 magnitude lies in
+      ``[2**-149, 2**128)``, so any product of at most six is a normal float64, and a
+      zero or non-finite value shows in the product itself. Blocks that fail the check
+      are redone as below.
+    * otherwise: ``P`` is the product of the mantissas and the offset ``log 2`` times the
+      unbiased exponent sum, from the bit patterns (:func:`_block_sums_bits`).
     """
-    nb = b1 - b0
-    ysum = np.empty(nb)
-    pbuf = np.empty(nb)
-    lsum = np.zeros(nb)
-    sp = 0
-    for j in range(nb):
-        base = (b0 + j) * k1
-        sy = 0.0
-        esum = 0
-        for r0 in range(base, base + k1, _PROD_RUN):
-            r1 = min(r0 + _PROD_RUN, base + k1)
-            prod = 1.0
-            for t in range(r0, r1):
-                bb = np.int64(bits[t])
-                ef = (bb >> shift) & emask
-                sp += np.int64((ef == 0) | (ef == emask))
-                esum += ef
-                prod *= 1.0 + np.float64(bb & mmask) * scale
-                sy += np.float64(x[t])
-            if r1 < base + k1:  # long block: fold this run into lsum
-                lsum[j] += math.log(prod)
-                prod = 1.0
-        ysum[j] = abs(sy)
-        pbuf[j] = prod
-        lsum[j] += np.float64(esum - bias * k1) * _LN2
-    ybits = ysum.view(np.int64)
-    pbits = pbuf.view(np.int64)
+    nt = _TILE
     inv_k1 = 1.0 / k1
     sd = 0.0
     sdd = 0.0
-    for j in range(nb):
-        sp += _is_special(ybits[j], 52, 0x7FF)
-        lx = lsum[j] + _log_bits(pbits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52)
-        d = _log_bits(ybits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52) - lx * inv_k1
-        sd += d
-        sdd += d * d
+    sp = 0
+    small = k1 <= _SMALL_K1
+    checked = not (x.itemsize == 4 and k1 <= 6)
+    ysum = np.empty(nt)
+    pbuf = np.empty(nt)
+    obuf = np.zeros(nt)
+    redo = np.empty(nt, np.bool_)
+    ybits = ysum.view(np.int64)
+    pbits = pbuf.view(np.int64)
+    bound = 1020 // k1
+    lo = 2.0**-bound
+    hi = 2.0**bound
+    for t0 in range(b0, b1, nt):
+        nb = min(nt, b1 - t0)
+        if small:
+            # the block size as a literal constant: LLVM unrolls the block and vectorises
+            # across blocks (a run-time block size halves the speed)
+            if k1 == 6:
+                _tile_sums_products(x, t0, nb, 6, checked, lo, hi, ysum, pbuf, redo)
+            elif k1 == 2:
+                _tile_sums_products(x, t0, nb, 2, checked, lo, hi, ysum, pbuf, redo)
+            elif k1 == 3:
+                _tile_sums_products(x, t0, nb, 3, checked, lo, hi, ysum, pbuf, redo)
+            elif k1 == 4:
+                _tile_sums_products(x, t0, nb, 4, checked, lo, hi, ysum, pbuf, redo)
+            elif k1 == 5:
+                _tile_sums_products(x, t0, nb, 5, checked, lo, hi, ysum, pbuf, redo)
+            elif k1 == 8:
+                _tile_sums_products(x, t0, nb, 8, checked, lo, hi, ysum, pbuf, redo)
+            else:
+                _tile_sums_products(x, t0, nb, k1, checked, lo, hi, ysum, pbuf, redo)
+        for j in range(nb):  # large blocks, and small blocks outside the product's range
+            if not small or redo[j] or _is_special(pbits[j], 52, 0x7FF):
+                sy, pbuf[j], obuf[j], spc = _block_sums_bits(x, bits, (t0 + j) * k1, k1, shift, emask, bias, mmask,
+                                                             scale)
+                ysum[j] = abs(sy)
+                sp += spc
+        for j in range(nb):
+            sp += _is_special(ybits[j], 52, 0x7FF)
+            lx = obuf[j] + _log_bits(pbits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52)
+            d = _log_bits(ybits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52) - lx * inv_k1
+            sd += d
+            sdd += d * d
+            obuf[j] = 0.0
     out[0] = sd
     out[1] = sdd
     out[2] = sp
