@@ -43,26 +43,36 @@ def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile):
     """Raw-gradient statistics of rows ``k0 .. k0 + len(g)``.
 
     Per coordinate ``j`` (float64): ``s1 += g - first``, ``s2 += (g - first)**2``,
-    ``spread = max(spread, |g - first|)``; per row and parameter tensor ``l``:
-    ``sq[k, l] += sum g**2``.
+    and, unless ``spread`` is empty, ``spread = max(spread, |g - first|)``; per
+    row and parameter tensor ``l``: ``sq[k, l] += sum g**2``.
     """
     r = g.shape[0]
+    track = spread.size > 0
     for li in range(offsets.size - 1):
         for t0 in range(offsets[li], offsets[li + 1], tile):
             t1 = min(t0 + tile, offsets[li + 1])
             w = t1 - t0
             # loops over views from index 0 vectorise (no wrap-around of negative indices)
-            f, a1, a2, sp = first[t0:t1], s1[t0:t1], s2[t0:t1], spread[t0:t1]
+            f, a1, a2 = first[t0:t1], s1[t0:t1], s2[t0:t1]
+            sp = spread[t0:t1] if track else spread
             for i in range(r):
                 row = g[i, t0:t1]
                 acc = 0.0
-                for j in range(w):
-                    x = np.float64(row[j])
-                    acc += x * x
-                    dv = x - f[j]
-                    a1[j] += dv
-                    a2[j] += dv * dv
-                    sp[j] = max(sp[j], abs(dv))
+                if track:
+                    for j in range(w):
+                        x = np.float64(row[j])
+                        acc += x * x
+                        dv = x - f[j]
+                        a1[j] += dv
+                        a2[j] += dv * dv
+                        sp[j] = max(sp[j], abs(dv))
+                else:
+                    for j in range(w):
+                        x = np.float64(row[j])
+                        acc += x * x
+                        dv = x - f[j]
+                        a1[j] += dv
+                        a2[j] += dv * dv
                 sq[k0 + i, li] += acc
 
 

@@ -135,7 +135,9 @@ class PrePass:
         self.first: torch.Tensor | None = None  # float64
         self.s1 = torch.zeros(d, dtype=F64, device=device)
         self.s2 = torch.zeros(d, dtype=F64, device=device)
-        self.spread = torch.zeros(d, dtype=F64, device=device)  # max |g_k - g_1|
+        # max |g_k - g_1|, kept for float64 rows only: for narrower dtypes a non-zero g_k - g_1
+        # (at least 2**-149 in magnitude) has a non-zero float64 square, so s2 == 0 marks zero noise
+        self.spread = torch.zeros(d if dtype == F64 else 0, dtype=F64, device=device)
         self.sq_norms = torch.zeros(k, len(offsets) - 1, dtype=F64, device=device)
         self._offsets_np = np.asarray(offsets, dtype=np.int64)
 
@@ -154,7 +156,8 @@ class PrePass:
             self.sq_norms[k0 : k0 + r, i] += g[:, a:b].to(F64).square().sum(1)
         dev = g.to(F64) - self.first
         self.s1 += dev.sum(0)
-        torch.maximum(self.spread, dev.abs().amax(0), out=self.spread)
+        if self.spread.numel():
+            torch.maximum(self.spread, dev.abs().amax(0), out=self.spread)
         self.s2 += dev.square_().sum(0)
 
     def mean(self) -> torch.Tensor:
@@ -170,7 +173,7 @@ class PrePass:
 
     def zero_mask(self) -> torch.Tensor:
         """True where the gradient is identical in every row (zero noise)."""
-        return self.spread == 0
+        return (self.spread if self.spread.numel() else self.s2) == 0
 
 
 class MainPass:

@@ -620,7 +620,7 @@ def _harvest(
 
                 def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
                     """One pass over this shard's rows; ``sink(rows, first_row)`` per chunk of rows."""
-                    pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+                    own_losses = []
                     c0 = start
                     for i, (x, y) in enumerate(batches):
                         if i < start:
@@ -628,10 +628,13 @@ def _harvest(
                         if i >= stop:
                             break
                         slot = i - start if keep else i - c0
-                        pass_losses[i] = grad_into(x, y, buf[slot], i)
+                        own_losses.append(grad_into(x, y, buf[slot], i))
                         if i + 1 - c0 == chunk_rows or i + 1 == stop:
                             sink(buf[c0 - start : i + 1 - start] if keep else buf[: i + 1 - c0], c0)
                             c0 = i + 1
+                    pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+                    if own_losses:
+                        pass_losses[start:stop] = torch.stack(own_losses).to(torch.float64)
                     return pass_losses
 
                 pre = ts.PrePass(k, offsets, dtype, device)

@@ -87,6 +87,7 @@ PROTOCOLS: tuple[str, ...] = ("pooled", "standardized", "per_coordinate", "norm"
 PER_COORDINATE_ESTIMATORS: tuple[str, ...] = ("mohammadi", "log_moment")
 
 
+@functools.lru_cache(maxsize=64)
 def _normal_quantile(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2.0))
 
