@@ -25,6 +25,7 @@ from ._kernels import HALF_PI
 DALPHA_RVS = 1e-6
 _TINY = 2.0**-1022  # log arguments are clamped to [_TINY, _HUGE]
 _HUGE = 2.0**1023
+_INV_HALF_PI = 2.0 / math.pi
 CHUNK = 4096  # draws per parallel work item (fixed: the output does not depend on it)
 BLOCK = 512  # draws per pass through the scratch arrays (they stay in the L1 cache)
 # a * b + c may be fused (FMA): the kernels are polynomial evaluations
@@ -55,8 +56,9 @@ def _cms_block(alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
     """``z``: standardised S0 variates, alpha != 1, from V = pi y and W = w (Chambers, Mallows & Stuck 1976).
 
     S1: (1 + zeta^2)^(1/(2a)) sin(a(V + th0)) / cos(V)^(1/a) (cos(V - a(V + th0)) / W)^((1-a)/a);
-    S0 adds zeta. cos(V - a(V + th0)) by the addition formula. Two passes through
-    the scratch arrays ``sa, q, cu``: each loop keeps its constants in registers.
+    S0 adds zeta. cos(V - a(V + th0)) by the addition formula. Three passes
+    through the scratch arrays ``sa, q, cu``: short loops keep their constants
+    in registers (measured faster than one fused loop).
     """
     for j in range(BLOCK):
         su, c = _sincospi(y[j])
@@ -67,18 +69,25 @@ def _cms_block(alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
         # (U = 1, probability 2**-53): keep the log argument positive, normal, finite
         q[j] = min(max((c * ca + su * s) / w[j], _TINY), _HUGE)
     for j in range(BLOCK):
-        z[j] = sa[j] * _exp(lfac + ((1.0 - alpha) * _log_pos(q[j]) - _log_pos(cu[j])) * inva) + zeta
+        z[j] = lfac + ((1.0 - alpha) * _log_pos(q[j]) - _log_pos(cu[j])) * inva
+    for j in range(BLOCK):
+        z[j] = sa[j] * _exp(z[j]) + zeta
 
 
 @jit(inline="always")
 def _cms1(y, w, beta):
-    """Standardised variate, alpha = 1 (S0 = S1 at unit scale), Weron's (1996) form."""
+    """Standardised variate, alpha = 1 (S0 = S1 at unit scale), Weron's (1996) form.
+
+    (2/pi) [pb tan V - beta log((pi/2) W cos V / pb)], pb = pi/2 + beta V, with
+    one division: r = 1 / (pb cos V).
+    """
     su, cu = _sincospi(y)
     pb = HALF_PI + beta * (math.pi * y)
-    t = pb * (su / cu)
+    r = 1.0 / (pb * cu)
+    t = pb * pb * su * r
     if beta != 0.0:
-        t = t - beta * _log_pos(min(max(HALF_PI * w * cu / pb, _TINY), _HUGE))
-    return t / HALF_PI
+        t = t - beta * _log_pos(min(max(HALF_PI * w * cu * cu * r, _TINY), _HUGE))
+    return t * _INV_HALF_PI
 
 
 @jit(parallel=True, fastmath=FASTMATH)
