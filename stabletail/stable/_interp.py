@@ -28,8 +28,7 @@ import numpy as np
 from .._jit import jit, prange
 from . import _kernels as _k
 
-LOW = 16
-HIGH = 32
+POINTS = {True: 16, False: 8}  # Lobatto intervals of a first try: density / cdf tables
 WIDTH = 1.5  # initial panel width in u
 TOL = 1e-9  # on the last two coefficients of the logarithm
 OTHER_MIN = 0.1  # smallest value of 1 - (interpolated cdf or sf) on a panel
@@ -37,26 +36,28 @@ MIN_POINTS = 1000  # use the interpolant from this many points on
 Z_CAP = 1e5  # never interpolate beyond |z| = Z_CAP
 MAX_PANELS = 4000
 MIN_WIDTH = 0.02  # in u; narrower failing panels are left to the exact kernel
+NCOEF = 34  # coefficients stored per panel (the largest degree + 1 of the two tables)
 
 # what a panel holds
 KIND_PDF, KIND_CDF, KIND_SF, KIND_EXACT = 0, 1, 2, 3
 
 
-def _lobatto(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Points cos(pi j / n), j = 0..n, and the matrix from values there to Chebyshev coefficients."""
-    j = np.arange(n + 1)
-    x = np.cos(np.pi * j / n)
-    w = np.ones(n + 1)
-    w[0] = w[-1] = 0.5
-    m = (2.0 / n) * np.cos(np.pi * np.outer(j, j) / n) * w[None, :]
-    m[0] *= 0.5
-    m[-1] *= 0.5
-    return x, m
+def _lobatto(n: int, hermite: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Points cos(pi j / n), j = 0..n, and the matrix from data there to Chebyshev coefficients.
+
+    The data are the values (degree n), or the values followed by the
+    derivatives (Hermite interpolation, degree 2n + 1).
+    """
+    cheb = np.polynomial.chebyshev
+    x = np.cos(np.pi * np.arange(n + 1) / n)
+    eye = np.eye(2 * (n + 1) if hermite else n + 1)
+    rows = [cheb.chebval(x, eye.T).T]
+    if hermite:
+        rows.append(np.stack([cheb.chebval(x, cheb.chebder(e)) for e in eye], axis=1))
+    return x, np.linalg.inv(np.concatenate(rows))  # data = rows @ coefficients
 
 
-_X_LOW, _DCT_LOW = _lobatto(LOW)
-_X_HIGH, _DCT_HIGH = _lobatto(HIGH)
-_ODD = _X_HIGH[1::2]  # the points of degree HIGH that degree LOW lacks (HIGH = 2 LOW)
+_RULES = {density: (_lobatto(n, not density), _lobatto(2 * n, not density)) for density, n in POINTS.items()}
 
 
 def _range(p1, p2, w) -> tuple[float, float]:
@@ -100,12 +101,12 @@ def _range(p1, p2, w) -> tuple[float, float]:
 def _values(u, p1, p2, w):
     """(pdf, cdf, sf) at z = sinh(u) (flat), one parallel kernel call.
 
-    Points are handed to the kernel in a fixed shuffled order: the threads get
-    contiguous chunks, and quadrature points (centre) cost ~100x series points
-    (tails). Every point is computed on its own, so the values do not depend on
-    the order or the number of threads.
+    Threads get contiguous chunks and quadrature points (centre) cost ~100x
+    series points (tails), so the points are dealt out evens first, then odds.
+    Every point is computed on its own: the values do not depend on the order
+    or on the number of threads.
     """
-    perm = np.random.default_rng(0).permutation(u.size)
+    perm = np.concatenate([np.arange(0, u.size, 2), np.arange(1, u.size, 2)])
     z = np.sinh(u[perm])
     f = np.empty_like(z)
     c = np.empty_like(z)
@@ -118,26 +119,55 @@ def _values(u, p1, p2, w):
     return out
 
 
-def _fit(a, b, v, dct, density):
-    """Judge panels [a, b] with values v (panels x (pdf, cdf, sf) x points).
+@jit
+def _fit(a, b, x, v, mat, density):
+    """Judge panels [a, b] with values v (panels x (pdf, cdf, sf) x points x).
 
-    Returns kind, Chebyshev coefficients of the chosen logarithm, whether they
-    are good enough, and whether the panel may be raised (finite values, the
-    other function of cdf / sf large enough); else it must be split.
+    Returns per panel the kind, the Chebyshev coefficients of the chosen
+    logarithm (fitted with its derivative for cdf / sf, known from the pdf),
+    whether they are good enough, and whether the panel is usable (finite
+    logarithm, and for cdf / sf the other function >= OTHER_MIN on it), else
+    it must be split.
     """
-    idx = np.arange(a.size)
-    mid = v.shape[2] // 2
-    if density:
-        kind = np.full(a.size, KIND_PDF)
-        usable = np.ones(a.size, dtype=bool)
-    else:
-        kind = np.where(v[:, 1, mid] <= v[:, 2, mid], KIND_CDF, KIND_SF)
-        usable = np.min(v[idx, 3 - kind], axis=1) >= OTHER_MIN
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lv = np.log(v[idx, kind])
-    usable &= np.all(np.isfinite(lv), axis=1)
-    coef = np.where(usable[:, None], lv, 0.0) @ dct.T
-    good = usable & (np.max(np.abs(coef[:, -2:]), axis=1) <= TOL)
+    npan = a.size
+    npt = x.size
+    kind = np.empty(npan, dtype=np.int64)
+    coef = np.zeros((npan, mat.shape[0]))
+    good = np.zeros(npan, dtype=np.bool_)
+    usable = np.ones(npan, dtype=np.bool_)
+    data = np.empty(mat.shape[1])
+    mid = npt // 2
+    for i in range(npan):
+        if density:
+            k = KIND_PDF
+        else:
+            k = KIND_CDF if v[i, 1, mid] <= v[i, 2, mid] else KIND_SF
+            for j in range(npt):
+                if not v[i, 3 - k, j] >= OTHER_MIN:
+                    usable[i] = False
+        kind[i] = k
+        half = 0.5 * (b[i] - a[i])
+        centre = 0.5 * (b[i] + a[i])
+        for j in range(npt):
+            y = v[i, k, j]
+            if not y > 0.0:
+                usable[i] = False
+                break
+            data[j] = math.log(y)
+            if not density:
+                # d log(cdf) / dt = pdf (dz/dt) / cdf, dz/dt = cosh(u) (b - a) / 2; minus for sf
+                d = v[i, 0, j] * math.cosh(centre + half * x[j]) * half / y
+                data[npt + j] = d if k == KIND_CDF else -d
+        if not usable[i]:
+            continue
+        for r in range(mat.shape[0]):
+            acc = 0.0
+            for j in range(mat.shape[1]):
+                acc += mat[r, j] * data[j]
+            coef[i, r] = acc
+        last = max(abs(coef[i, -1]), abs(coef[i, -2]))
+        good[i] = math.isfinite(last) and last <= TOL
+        usable[i] = math.isfinite(last)
     return kind, coef, good, usable
 
 
@@ -153,9 +183,11 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
         return None
     n0 = max(1, int(math.ceil((ur - ul) / WIDTH)))
     e = np.linspace(ul, ur, n0 + 1)
-    new_a, new_b = e[:-1], e[1:]  # panels to evaluate at LOW + 1 points
-    up_a = up_b = np.empty(0)  # panels to raise to degree HIGH ...
-    up_v = np.empty((0, 3, LOW + 1))  # ... with their values so far
+    (x_low, m_low), (x_high, m_high) = _RULES[density]
+    odd = x_high[1::2]  # the points of the second try that the first lacks
+    new_a, new_b = e[:-1], e[1:]  # panels to evaluate at the points of a first try
+    up_a = up_b = np.empty(0)  # panels to raise to the second try ...
+    up_v = np.empty((0, 3, x_low.size))  # ... with their values so far
     acc_a, acc_b, acc_kind, acc_coef = [], [], [], []
     total = 0
     while new_a.size or up_a.size:
@@ -163,16 +195,16 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
         if total > MAX_PANELS:
             return None
         # one kernel call for the round: new panels and the odd points of raised ones
-        un = 0.5 * (new_a + new_b)[:, None] + 0.5 * (new_b - new_a)[:, None] * _X_LOW[None, :]
-        uu = 0.5 * (up_a + up_b)[:, None] + 0.5 * (up_b - up_a)[:, None] * _ODD[None, :]
+        un = 0.5 * (new_a + new_b)[:, None] + 0.5 * (new_b - new_a)[:, None] * x_low[None, :]
+        uu = 0.5 * (up_a + up_b)[:, None] + 0.5 * (up_b - up_a)[:, None] * odd[None, :]
         vals = _values(np.concatenate([un.ravel(), uu.ravel()]), p1, p2, w)
-        low = vals[:, : un.size].reshape(3, new_a.size, LOW + 1).transpose(1, 0, 2)
-        high = np.empty((up_a.size, 3, HIGH + 1))
+        low = vals[:, : un.size].reshape(3, new_a.size, x_low.size).transpose(1, 0, 2)
+        high = np.empty((up_a.size, 3, x_high.size))
         high[:, :, 0::2] = up_v
-        high[:, :, 1::2] = vals[:, un.size :].reshape(3, up_a.size, LOW).transpose(1, 0, 2)
+        high[:, :, 1::2] = vals[:, un.size :].reshape(3, up_a.size, odd.size).transpose(1, 0, 2)
         split_a, split_b = [], []
-        for a, b, v, dct in ((new_a, new_b, low, _DCT_LOW), (up_a, up_b, high, _DCT_HIGH)):
-            kind, coef, good, usable = _fit(a, b, v, dct, density)
+        for a, b, x, v, mat in ((new_a, new_b, x_low, low, m_low), (up_a, up_b, x_high, high, m_high)):
+            kind, coef, good, usable = _fit(a, b, x, v, mat, density)
             narrow = (b - a) < MIN_WIDTH
             if v is low:  # usable panels that fail are raised, keeping their values
                 grow = usable & ~good
@@ -183,9 +215,9 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
             acc_a += [a[good], a[split & narrow]]
             acc_b += [b[good], b[split & narrow]]
             acc_kind += [kind[good], np.full(int(np.sum(split & narrow)), KIND_EXACT)]
-            pad = np.zeros((int(np.sum(good)), HIGH + 1))
+            pad = np.zeros((int(np.sum(good)), NCOEF))
             pad[:, : coef.shape[1]] = coef[good]
-            acc_coef += [pad, np.zeros((int(np.sum(split & narrow)), HIGH + 1))]
+            acc_coef += [pad, np.zeros((int(np.sum(split & narrow)), NCOEF))]
             split &= ~narrow
             m = 0.5 * (a[split] + b[split])
             split_a += [a[split], m]
@@ -199,7 +231,7 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
     coefs = np.ascontiguousarray(np.concatenate(acc_coef)[order])
     # drop trailing coefficients whose absolute sum is below TOL / 10
     tail = np.cumsum(np.abs(coefs[:, ::-1]), axis=1)
-    sizes = np.maximum(1, HIGH + 1 - np.count_nonzero(tail <= 0.1 * TOL, axis=1)).astype(np.int64)
+    sizes = np.maximum(1, NCOEF - np.count_nonzero(tail <= 0.1 * TOL, axis=1)).astype(np.int64)
     return edges, kinds, sizes, coefs
 
 

@@ -37,8 +37,8 @@ DALPHA = 1e-5  # |alpha - 1| below which S0 is interpolated linearly in alpha
 DBETA = 1e-6  # at alpha = 1, |beta| below which the law is interpolated linearly in beta
 
 # panel edges: where log g reaches these levels (g e^-g < 1e-17 beyond)
-_LEVELS_SMALL = np.array([-2.0, -9.0, -40.0])  # levels of log g
-_LEVELS_BIG = np.array([1.5, 4.6])
+_LEVELS_SMALL = np.array([-2.0, -6.0, -12.0, -22.0, -40.0])  # levels of log g
+_LEVELS_BIG = np.array([1.5, 3.0, 4.6])
 
 # Gauss-Kronrod 7-15 (abscissae and weights, QUADPACK qk15).
 _XGK = np.array([
