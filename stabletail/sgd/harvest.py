@@ -68,6 +68,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "q25",
     "q75",
     "q95",
+    "frac_ge_2",
     "n_batches",
     "batch_size",
     "status",
@@ -99,14 +100,17 @@ class HarvestResult:
         - ``zeros``: ``"included"`` or ``"excluded"`` (zero-noise coordinates);
         - ``estimator``: ``"mohammadi"`` or ``"log_moment"``;
         - ``alpha``, ``stderr``, ``ci_low``, ``ci_high``, ``level``: the estimate
-          and its confidence interval at ``level`` (for ``per_coordinate``:
-          median over coordinates and the order-statistic interval of the median);
+          and its confidence interval at ``level`` (for ``per_coordinate``: the
+          median of the unclipped coordinate alphas and the order-statistic
+          interval of the median; it may exceed 2);
         - ``n``: sample size entering the estimate (entries for pooled and
           standardized, coordinates for per_coordinate, noise vectors for norm);
         - ``block_size``: Mohammadi's ``K1`` (0 for log-moment);
         - ``n_coordinates``: coordinates of the layer in this variant;
         - ``n_zero``: zero-noise coordinates of the layer;
-        - ``q05``, ``q25``, ``q75``, ``q95``: quantiles over coordinates
+        - ``q05``, ``q25``, ``q75``, ``q95``: quantiles of the (unclipped)
+          coordinate alphas (per_coordinate only, NaN otherwise);
+        - ``frac_ge_2``: fraction of coordinates whose alpha is at or above 2
           (per_coordinate only, NaN otherwise);
         - ``n_batches``, ``batch_size``: ``K`` and the minibatch size;
         - ``status``: ``"ok"``, ``"undefined"`` (no estimate possible, e.g. a
@@ -134,7 +138,8 @@ class HarvestResult:
     noise : numpy.ndarray of shape (K, d), or None
         The noise matrix (``store=True`` only).
     per_coordinate_alpha : numpy.ndarray of shape (d,), or None
-        ``alpha_j`` of every coordinate (``store=True`` only).
+        ``alpha_j`` of every coordinate, unclipped (``inf`` for zero-noise
+        coordinates; ``store=True`` only).
     seconds : float
         Wall time of the harvest.
     """
@@ -820,7 +825,7 @@ def _build_table(
     if "per_coordinate" in protocols:
         py = main.py.cpu().numpy() if main.need_rows else None
         pxr = main.pxr.cpu().numpy() if main.need_rows else None
-        pc_alpha = per_coordinate_alpha(px, px2, py, pxr, k, main.k1, main.k2, estimator)
+        pc_alpha = per_coordinate_alpha(px, px2, py, pxr, k, main.k1, main.k2, estimator, zero)
         if n_coordinates is not None and n_coordinates < px.size:
             subset = np.zeros(px.size, dtype=bool)
             subset[rng.choice(px.size, n_coordinates, replace=False)] = True
@@ -866,7 +871,7 @@ def _build_table(
                         if pick is not None:
                             vals = vals[pick]
                         summary = summarize_per_coordinate(vals, level)
-                        n_used = int(np.isfinite(vals).sum())
+                        n_used = int(np.count_nonzero(~np.isnan(vals)))
                     out.update(summary)
                     out.update(estimator=estimator, n=n_used,
                                block_size=main.k1 if estimator == "mohammadi" else 0)
