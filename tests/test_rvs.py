@@ -162,3 +162,15 @@ def test_s0_continuous_in_alpha_pathwise():
             xd = stable.rvs(1.0 + d, b, size=n, random_state=4)
             dev = np.abs(xd - x1 - d * slope)
             assert np.all(dev <= d * d * np.abs(curv) + 1e-7 * (1.0 + np.abs(x1))), (b, d)
+
+
+@pytest.mark.parametrize("a", [0.1, 0.5, 0.9, 1.0 - 5e-7, 1.0, 1.0 + 2e-6, 1.5, 1.99, 2.0])
+def test_finite_and_one_sided_support(a):
+    # 10**5 draws per (alpha, beta): every draw finite (the heaviest tail, alpha = 0.1,
+    # exceeds 1e300 with probability about (1e300)**-0.1 = 1e-30 per draw); for alpha < 1 and
+    # beta = +-1 the S1 law lives on the half-line beta * x >= 0 (Nolan 2020, ch. 1)
+    for b in (-1.0, -0.3, 0.0, 0.6, 1.0):
+        x = stable.rvs(a, b, size=10**5, random_state=2, parameterization="S1")
+        assert np.all(np.isfinite(x))
+        if a < 1.0 and abs(b) == 1.0:
+            assert np.all(b * x >= 0.0)
