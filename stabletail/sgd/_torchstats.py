@@ -53,6 +53,27 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
+class Arena:
+    """Zeroed float64 vectors carved out of one buffer (``buf``), or fresh ones (``buf=None``).
+
+    The accumulators of a harvest are a dozen ``d``-vectors; taking them from one
+    buffer that the harvest reuses spares the page faults of fresh allocations.
+    """
+
+    def __init__(self, buf: torch.Tensor | None, device: torch.device) -> None:
+        self.buf = buf
+        self.device = device
+        self.used = 0
+
+    def zeros(self, n: int) -> torch.Tensor:
+        """A zeroed float64 vector of ``n`` entries."""
+        if self.buf is None or self.used + n > self.buf.numel():
+            return torch.zeros(n, dtype=F64, device=self.device)
+        out = self.buf[self.used : self.used + n]
+        self.used += n
+        return out.zero_()
+
+
 def log_abs_into(x: torch.Tensor, out: torch.Tensor, eps: float) -> torch.Tensor:
     """``out = log(|x| + eps)`` elementwise (``out`` may be ``x``).
 
@@ -128,16 +149,18 @@ def _stream_blocks(y: torch.Tensor, mat: torch.Tensor, a: int, b: int, k0: int, 
 class PrePass:
     """Statistics of the raw gradients (first pass)."""
 
-    def __init__(self, k: int, offsets: Sequence[int], dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(self, k: int, offsets: Sequence[int], dtype: torch.dtype, device: torch.device,
+                 arena: Arena | None = None) -> None:
         d = offsets[-1]
+        arena = arena or Arena(None, device)
         self.k = k
         self.offsets = list(offsets)
         self.first: torch.Tensor | None = None  # float64
-        self.s1 = torch.zeros(d, dtype=F64, device=device)
-        self.s2 = torch.zeros(d, dtype=F64, device=device)
+        self.s1 = arena.zeros(d)
+        self.s2 = arena.zeros(d)
         # max |g_k - g_1|, kept for float64 rows only: for narrower dtypes a non-zero g_k - g_1
         # (at least 2**-149 in magnitude) has a non-zero float64 square, so s2 == 0 marks zero noise
-        self.spread = torch.zeros(d if dtype == F64 else 0, dtype=F64, device=device)
+        self.spread = arena.zeros(d if dtype == F64 else 0)
         self.sq_norms = torch.zeros(k, len(offsets) - 1, dtype=F64, device=device)
         self._offsets_np = np.asarray(offsets, dtype=np.int64)
 
@@ -164,12 +187,14 @@ class PrePass:
         """Mean gradient over the rows (float64)."""
         return self.first + self.s1 / self.k
 
-    def std(self) -> torch.Tensor:
-        """Standard deviation across rows per coordinate (ddof=1, float64)."""
+    def std(self, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Standard deviation across rows per coordinate (ddof=1, float64), into ``out`` if given."""
+        out = torch.empty_like(self.s1) if out is None else out
         if self.k < 2:
-            return torch.zeros_like(self.s1)
-        var = (self.s2 - self.s1.square() / self.k) / (self.k - 1)
-        return var.clamp_min(0.0).sqrt()
+            return out.zero_()
+        torch.mul(self.s1, self.s1, out=out)  # var = (s2 - s1^2 / k) / (k - 1)
+        out.mul_(-1.0 / self.k).add_(self.s2).mul_(1.0 / (self.k - 1))
+        return out.clamp_min_(0.0).sqrt_()
 
     def zero_mask(self) -> torch.Tensor:
         """True where the gradient is identical in every row (zero noise)."""
@@ -209,8 +234,10 @@ class MainPass:
         eps: float,
         gauss_index: torch.Tensor | None,
         inv_norms: torch.Tensor,
+        arena: Arena | None = None,
     ) -> None:
         device, dtype = g_full.device, g_full.dtype
+        arena = arena or Arena(None, device)
         d = offsets[-1]
         self.k = k
         self.offsets = list(offsets)
@@ -241,23 +268,22 @@ class MainPass:
         self.yp = torch.zeros(n_y, dtype=F64, device=device)
         self.ys = torch.zeros(n_y, dtype=F64, device=device)
         # per-coordinate log sums (needed by pooled/standardized too)
-        self.px = torch.zeros(d, dtype=F64, device=device)
-        self.px2 = torch.zeros(d, dtype=F64, device=device)
+        self.px = arena.zeros(d)
+        self.px2 = arena.zeros(d)
         # row blocks (per-coordinate Mohammadi and norm)
         self.k1, self.k2 = row_blocks(k)
         self.rows_used = self.k1 * self.k2
         self.need_rows = bool({"per_coordinate", "norm"} & want) and self.k1 >= 2
         rows_d = d if self.need_rows else 0
-        self.block_vec = torch.zeros(rows_d, dtype=F64, device=device)
-        self.py = torch.zeros(rows_d, dtype=F64, device=device)
-        self.pxr = self.px if (self.rows_used == k or not self.need_rows) else torch.zeros(d, dtype=F64,
-                                                                                             device=device)
+        self.block_vec = arena.zeros(rows_d)
+        self.py = arena.zeros(rows_d)
+        self.pxr = self.px if (self.rows_used == k or not self.need_rows) else arena.zeros(d)
         self.block_sq_norms = torch.zeros(self.k2 if self.need_rows else 0, nl, dtype=F64, device=device)
         self.row_sq_norms = torch.zeros(k, nl, dtype=F64, device=device)
         self.inv_norms = inv_norms
         dir_d = d if "directions" in want else 0
-        self.unit_sums = torch.zeros(dir_d, dtype=F64, device=device)  # per-layer units
-        self.unit_sum_model = torch.zeros(dir_d, dtype=F64, device=device)
+        self.unit_sums = arena.zeros(dir_d)  # per-layer units
+        self.unit_sum_model = arena.zeros(dir_d)
         self.gauss_index = gauss_index
         if gauss_index is not None:
             self.gauss = torch.zeros(k, gauss_index.numel(), dtype=dtype, device=device)

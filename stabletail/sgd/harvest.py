@@ -509,26 +509,28 @@ class _Local:
         """Combine the noise statistics."""
 
 
-# A workspace for the K x d rows is kept between harvests (up to _KEEP_BYTES) so that a
-# monitor harvesting every N steps does not touch fresh memory each time; see docs/sgd.md.
+# Workspaces for the K x d rows and for the float64 d-vector accumulators are kept between
+# harvests (each up to _KEEP_BYTES) so that a monitor harvesting every N steps does not touch
+# fresh memory (page faults) each time; see docs/sgd.md.
+_N_ACC = 12  # d-vectors of accumulators: 4 first-pass (s1, s2, spread, sd), 7 noise-pass, 1 spare
 _KEEP_BYTES = 1 << 28
-_workspaces: dict[tuple[str, torch.dtype], torch.Tensor] = {}
+_workspaces: dict[tuple[str, str, torch.dtype], torch.Tensor] = {}
 _workspace_lock = threading.Lock()
 
 
-def _take_workspace(n: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """A 1-D tensor of at least ``n`` elements (reused when one is free)."""
+def _take_workspace(role: str, n: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A 1-D tensor of at least ``n`` elements for ``role`` (reused when one is free)."""
     with _workspace_lock:
-        ws = _workspaces.pop((str(device), dtype), None)
+        ws = _workspaces.pop((role, str(device), dtype), None)
     if ws is None or ws.numel() < n:
         ws = torch.empty(n, dtype=dtype, device=device)
     return ws
 
 
-def _give_workspace(ws: torch.Tensor) -> None:
+def _give_workspace(role: str, ws: torch.Tensor) -> None:
     if ws.numel() * ws.element_size() <= _KEEP_BYTES:
         with _workspace_lock:
-            _workspaces[(str(ws.device), ws.dtype)] = ws
+            _workspaces[(role, str(ws.device), ws.dtype)] = ws
 
 
 def _harvest(
@@ -598,7 +600,9 @@ def _harvest(
     modes = [(m, m.training) for m in model.modules()]
     saved_buffers = [(b, b.detach().clone()) for b in model.buffers()]
     rng_devices = [device] if device.type != "cpu" else []
-    ws = _take_workspace((n_own if keep else chunk_rows) * d, device, dtype)
+    ws = _take_workspace("rows", (n_own if keep else chunk_rows) * d, device, dtype)
+    acc_ws = _take_workspace("acc", _N_ACC * d, device, torch.float64)
+    arena = ts.Arena(acc_ws, device)
     try:
         model.train(not eval_mode)
         with torch.random.fork_rng(devices=rng_devices, device_type=device.type if rng_devices else None):
@@ -642,7 +646,7 @@ def _harvest(
                         pass_losses[start:stop] = torch.stack(own_losses).to(torch.float64)
                     return pass_losses
 
-                pre = ts.PrePass(k, offsets, dtype, device)
+                pre = ts.PrePass(k, offsets, dtype, device, arena)
                 losses = shard.sum_(rows_pass(pre.update))
                 zero = shard.prepass(pre, n_own)
                 sq = pre.sq_norms
@@ -662,7 +666,7 @@ def _harvest(
                     g_full64 = pre.mean()
                 if not torch.isfinite(g_full64).all():
                     n_bad = max(n_bad, 1)
-                sd = pre.std()
+                sd = pre.std(arena.zeros(d))
                 status, message, main = "ok", "", None
                 if n_bad:
                     status = "nonfinite"
@@ -674,7 +678,7 @@ def _harvest(
                     norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
                     inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
                     main = ts.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, frozenset(want), eps,
-                                       gauss_index, inv_norms)
+                                       gauss_index, inv_norms, arena)
                     if keep:
                         for c0 in range(0, n_own, chunk_rows):
                             main.update(buf[c0 : c0 + chunk_rows], start + c0)
@@ -688,7 +692,7 @@ def _harvest(
                     if store:  # the rows now hold the noise
                         noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
     finally:
-        _give_workspace(ws)
+        _give_workspace("rows", ws)
         for mod, flag in modes:
             mod.training = flag
         with torch.no_grad():
@@ -730,6 +734,7 @@ def _harvest(
         )
         gauss_rows = _gauss_rows(main, layer_names, offsets, tests, level, random_state) if tests else []
         dir_rows = _direction_rows(main, layer_names, ranges, grad_norms) if directions else []
+    _give_workspace("acc", acc_ws)  # nothing returned below refers to it
     return HarvestResult(
         status=status,
         message=message,
