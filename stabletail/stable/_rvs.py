@@ -43,12 +43,15 @@ def _cms_consts(alpha, beta):
 
 
 @jit(inline="always")
+def _draw_y(key, i):
+    """y of draw ``i``: uniform on (-1/2, 1/2) (V = pi y)."""
+    return _uniform_sym(_splitmix64_at(key, np.uint64(2 * i + 1)))
+
+
+@jit(inline="always")
 def _draw(key, i):
     """Draw ``i``: (y uniform on (-1/2, 1/2), w = -log u with u uniform on (0, 1])."""
-    ui = np.uint64(i)
-    y = _uniform_sym(_splitmix64_at(key, ui + ui + np.uint64(1)))
-    w = -_log_pos(_uniform_oc(_splitmix64_at(key, ui + ui + np.uint64(2))))
-    return y, w
+    return _draw_y(key, i), -_log_pos(_uniform_oc(_splitmix64_at(key, np.uint64(2 * i + 2))))
 
 
 @jit(inline="always")
@@ -120,16 +123,20 @@ def rvs_fill(key, alpha, beta, scale, loc, out):
             # every loop below runs over the whole block (a compile-time trip count, so no
             # scalar remainder whose rounding could differ, e.g. by FMA contraction): draw
             # i is computed by the same code whatever the size, chunking and thread count
-            for j in range(BLOCK):
-                y[j], w[j] = _draw(key, lo + j)
-            if d == 0.0:
+            if d == 0.0 and beta == 0.0:  # Cauchy: tan V, W unused
                 for j in range(BLOCK):
-                    z[j] = _cms1(y[j], w[j], beta)
+                    z[j] = _cms1(_draw_y(key, lo + j), 1.0, 0.0)
             else:
-                _cms_block(a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
-                if near:
+                for j in range(BLOCK):
+                    y[j], w[j] = _draw(key, lo + j)
+                if d == 0.0:
                     for j in range(BLOCK):
-                        z[j] = (1.0 - wt) * _cms1(y[j], w[j], beta) + wt * z[j]
+                        z[j] = _cms1(y[j], w[j], beta)
+                else:
+                    _cms_block(a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
+                    if near:
+                        for j in range(BLOCK):
+                            z[j] = (1.0 - wt) * _cms1(y[j], w[j], beta) + wt * z[j]
             for j in range(BLOCK):
                 z[j] = loc + scale * z[j]
             for j in range(min(BLOCK, hi - lo)):
