@@ -109,7 +109,7 @@ def mainpass(
     g, k0, gf, inv_sd, eps_row, eps, offsets, tile,
     px, px2, pxr, sep_pxr, rsq,
     k1, rows_used, bv, py, bsq,
-    directions, inv_norms, us, um,
+    directions, wts, us, um, ul, ml,
     n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
     short, scr_la,
 ):
@@ -119,8 +119,9 @@ def mainpass(
     (``pxr`` the same over the first ``rows_used`` rows when ``sep_pxr``); row
     blocks of ``k1`` rows: ``bv`` collects the sums, and when a block closes,
     ``py += log(|bv| + eps)`` and ``bsq[block, l] += sum bv**2`` (``k1 < 2``: none);
-    ``rsq[k, l] += sum e**2``; with ``directions``: ``us += inv_norms[k, l] g``
-    and ``um += inv_norms[k, -1] g`` (raw gradients); the block sums of every
+    ``rsq[k, l] += sum e**2``; with ``directions``: ``us += wts[k, l] g`` and
+    ``um += wts[k, -1] g`` (raw gradients; summed over the rows of a call in the rows'
+    dtype in the scratch ``ul``, ``ml``, then added); the block sums of every
     stream of the ``n_variants`` variants: ``yp`` of ``e``, ``ys`` of ``e * inv_sd``.
     The noise is ``e = g - gf`` and ``|e| + eps_row[0]`` in the rows' dtype; ``short``
     picks :func:`_log_short` for its log (float32 rows); ``scr_la``: float64 scratch
@@ -138,16 +139,19 @@ def mainpass(
             gf_t, isd_t, px_t, px2_t = gf[t0:t1], inv_sd[t0:t1], px[t0:t1], px2[t0:t1]
             pxr_t, bv_t, py_t = pxr[t0:t1], bv[t0:t1], py[t0:t1]  # bv, py: empty without row blocks
             us_t, um_t = us[t0:t1], um[t0:t1]  # empty without directions
+            if directions:
+                ul[:w] = 0.0
+                ml[:w] = 0.0
             for i in range(r):
                 k = k0 + i
                 row = g[i, t0:t1]
-                if directions:
-                    wl = inv_norms[k, li]
-                    wm = inv_norms[k, nl]
+                if directions:  # in the rows' dtype, as a matrix-vector product would be
+                    wl = wts[k, li]
+                    wm = wts[k, nl]
                     for j in range(w):
-                        x = np.float64(row[j])
-                        us_t[j] += wl * x
-                        um_t[j] += wm * x
+                        x = row[j]
+                        ul[j] += wl * x
+                        ml[j] += wm * x
                 acc = 0.0
                 nsp = 0
                 for j in range(w):
@@ -217,3 +221,7 @@ def mainpass(
                             yp[yo + blk] += sp
                             ys[yo + blk] += sw
                             j = jend
+            if directions:
+                for j in range(w):
+                    us_t[j] += ul[j]
+                    um_t[j] += ml[j]

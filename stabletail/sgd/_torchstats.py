@@ -355,7 +355,8 @@ class MainPass:
                 _np(self.px), _np(self.px2), _np(self.pxr), self.pxr is not self.px, _np(self.row_sq_norms),
                 self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec), _np(self.py),
                 _np(self.block_sq_norms),
-                "directions" in self.want, _np(self.inv_norms), _np(self.unit_sums), _np(self.unit_sum_model),
+                "directions" in self.want, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
+                _np(self.unit_sum_model), np.empty(_TILE, dtype=dt), np.empty(_TILE, dtype=dt),
                 (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
                 dt == np.float32, np.empty(_TILE),
             )
