@@ -1,10 +1,13 @@
 """Tail-index estimators.
 
 Every estimator returns a :class:`TailIndex` (``alpha``, ``stderr``,
-``ci(level)``, ``n``, ``method``, ``params``, ``summary()``).
+``ci(level)``, ``n``, ``method``, ``params``, ``stderr_method``, ``summary()``);
+``stderr="bootstrap"`` (with ``n_boot``, ``random_state``) replaces the asymptotic
+standard error by a seeded, parallel bootstrap one.
 
 - :func:`mohammadi` -- block-sum estimator for stable data (Mohammadi et al. 2015),
-  univariate or multivariate (norms); :class:`MohammadiAccumulator` streams it.
+  univariate or multivariate (norms); :class:`MohammadiAccumulator` streams it;
+  :func:`mohammadi_quantile` is its order-statistics form.
 - :func:`log_moment` -- ``1/alpha^2 = 6 Var(log|X|)/pi^2 - 1/2`` for symmetric
   stable data; :class:`LogMomentAccumulator` streams it.
 - :func:`hill` (with the double-bootstrap choice of k), :func:`hill_plot`,
@@ -23,6 +26,7 @@ from ._logs import (
     MohammadiAccumulator,
     log_moment,
     mohammadi,
+    mohammadi_quantile,
     sqrt_block_size,
 )
 from ._result import TailIndex
@@ -30,6 +34,7 @@ from ._result import TailIndex
 __all__ = [
     "TailIndex",
     "mohammadi",
+    "mohammadi_quantile",
     "MohammadiAccumulator",
     "log_moment",
     "LogMomentAccumulator",

@@ -18,6 +18,7 @@ from .._validation import (
     check_scalar,
 )
 from . import _kernels
+from ._bootstrap import StderrMethod, boot_sd, boot_seed, check_stderr
 from ._result import TailIndex
 
 __all__ = ["hill", "hill_plot", "HillPlot", "pickands", "moments", "double_bootstrap_k"]
@@ -126,6 +127,8 @@ def hill(
     n_bootstrap: int = 500,
     t_bootstrap: float = 0.5,
     eps_stop: float = 0.99,
+    stderr: StderrMethod = "asymptotic",
+    n_boot: int = 1000,
 ) -> TailIndex:
     r"""Hill's estimator of the tail index of ``|x|``.
 
@@ -155,8 +158,9 @@ def hill(
     nan_policy : {"raise", "omit", "propagate"}
         Handling of non-finite values.
     random_state : int, numpy Generator or None
-        Seeds the bootstrap (``k="dbs"`` only). The result depends only on the
-        seed, not on the number of threads.
+        Seeds the double bootstrap (``k="dbs"``) and the bootstrap standard
+        error. The result depends only on the seed, not on the number of
+        threads.
     n_bootstrap : int
         Resamples per bootstrap stage (default 500, as the reference code).
     t_bootstrap : float
@@ -164,14 +168,22 @@ def hill(
     eps_stop : float
         In (0, 1]; the fraction of each bootstrap sample over which the AMSE
         is minimised (default 0.99).
+    stderr : {"asymptotic", "bootstrap"}
+        ``"asymptotic"`` (default): ``xi_hat/sqrt(k)``. ``"bootstrap"``: the
+        standard deviation of ``xi_hat(k)`` over ``n_boot`` resamples of the
+        data (n draws with replacement) at the same k (with ``k="dbs"``: at
+        the chosen k*, which is not re-selected per resample), in parallel,
+        seeded by ``random_state``. ``ci()`` uses the one chosen.
+    n_boot : int
+        Resamples for ``stderr="bootstrap"`` (at least 20).
 
     Returns
     -------
     TailIndex
         ``params["k"]`` is the k used (and ``k1, k2, n1, n2, rho`` with
-        ``"dbs"``). ``stderr = alpha/sqrt(k)``: ``sqrt(k)(xi_hat - xi)`` is
-        asymptotically normal with sd ``xi`` for exact Pareto tails (Hall
-        1982); it ignores the bias below.
+        ``"dbs"``). Asymptotic ``stderr = alpha/sqrt(k)``: ``sqrt(k)(xi_hat -
+        xi)`` is asymptotically normal with sd ``xi`` for exact Pareto tails
+        (Hall 1982); neither standard error sees the bias below.
 
     Warnings
     --------
@@ -185,6 +197,7 @@ def hill(
     for stable data.
     """
     n_bootstrap = check_int("n_bootstrap", n_bootstrap, 10)
+    n_boot = check_stderr(stderr, n_boot)
     t_bootstrap = check_scalar("t_bootstrap", t_bootstrap, 0.0, 1.0, low_open=True, high_open=True)
     eps_stop = check_scalar("eps_stop", eps_stop, 0.0, 1.0, low_open=True)
     if isinstance(k, str):
@@ -197,6 +210,7 @@ def hill(
         raise ValueError(f"x must hold at least 2 non-zero values for the Hill estimator, got {n}")
     logs = np.log(a)
     params: dict[str, Any] = {}
+    rng = check_random_state(random_state)
     if isinstance(k, str) and k == "dbs":
         if n < 20:
             raise ValueError(f"x must hold at least 20 non-zero values for hill(k='dbs'), got {n}")
@@ -205,7 +219,7 @@ def hill(
             n_bootstrap=n_bootstrap,
             t_bootstrap=t_bootstrap,
             eps_stop=eps_stop,
-            random_state=random_state,
+            random_state=rng,
         )
         kk = params["k"]
     else:
@@ -216,7 +230,12 @@ def hill(
         raise ValueError(
             f"the {kk} largest |x| are all equal (ties): Hill's estimate is undefined; choose another k"
         )
-    return TailIndex.from_xi(xi, xi / math.sqrt(kk), n, "hill", params)
+    if stderr == "asymptotic":
+        return TailIndex.from_xi(xi, xi / math.sqrt(kk), n, "hill", params)
+    boot = np.empty(n_boot)
+    _kernels.boot_hill(logs - logs[0], kk, boot_seed(rng), n_boot, boot)
+    params = dict(params, n_boot=n_boot, stderr_xi_asymptotic=xi / math.sqrt(kk))
+    return TailIndex.from_xi(xi, boot_sd(boot), n, "hill", params, stderr_method="bootstrap")
 
 
 @dataclass(frozen=True)

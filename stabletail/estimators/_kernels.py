@@ -284,6 +284,44 @@ def hill_moments(logs):
     return m1, m2
 
 
+@jit(inline="always")
+def _resample_state(seed, r):
+    """Start of the SplitMix64 stream of resample ``r``: independent of who runs it."""
+    return np.uint64(seed) ^ (np.uint64(r) * np.uint64(0xD1B54A32D192ED03))
+
+
+@jit(inline="always")
+def _two_draws(state, nn):
+    """Two indices uniform on ``0 .. nn-1`` (``(u32 * nn) >> 32``) from one SplitMix64 step."""
+    state, z = _splitmix64(state)
+    lo = np.int64(((z & np.uint64(0xFFFFFFFF)) * nn) >> np.uint64(32))
+    hi = np.int64(((z >> np.uint64(32)) * nn) >> np.uint64(32))
+    return state, lo, hi
+
+
+@jit(inline="always")
+def _count_draws(counts, seed, r, m, n, limit):
+    """Resample ``r``: ``m`` draws uniform on ``0 .. n-1``; add to ``counts[i]`` how often each
+    ``i < limit`` was drawn. Returns the number of draws below ``limit``."""
+    nn = np.uint64(n)
+    state = _resample_state(seed, r)
+    got = 0
+    for _ in range(m // 2):
+        state, i, j = _two_draws(state, nn)
+        if i < limit:
+            counts[i] += 1
+            got += 1
+        if j < limit:
+            counts[j] += 1
+            got += 1
+    if m % 2 == 1:
+        state, i, j = _two_draws(state, nn)
+        if i < limit:
+            counts[i] += 1
+            got += 1
+    return got
+
+
 @jit(fastmath=_FM)
 def dbs_group(logs, m, r0, r1, seed, inv, acc):
     """Add ``(M2(k) - 2 M1(k)**2)**2`` of resamples ``r0 .. r1-1`` (size ``m``) into
@@ -296,21 +334,11 @@ def dbs_group(logs, m, r0, r1, seed, inv, acc):
     """
     n = logs.size
     ref = logs[0]
-    nn = np.uint64(n)
-    lo32 = np.uint64(0xFFFFFFFF)
-    s32 = np.uint64(32)
     counts = np.zeros(n, np.int32)
     sample = np.empty(m + 2)
     for r in range(r0, r1):
         counts[:] = 0
-        state = np.uint64(seed) ^ (np.uint64(r) * np.uint64(0xD1B54A32D192ED03))
-        for _ in range(m // 2):
-            state, z = _splitmix64(state)
-            counts[((z & lo32) * nn) >> s32] += 1
-            counts[((z >> s32) * nn) >> s32] += 1
-        if m % 2 == 1:
-            state, z = _splitmix64(state)
-            counts[((z & lo32) * nn) >> s32] += 1
+        _count_draws(counts, seed, r, m, n, n)
         # expand counts into the decreasing resample; surplus copies are
         # overwritten by the next order statistic
         off = 0
@@ -364,3 +392,97 @@ def dbs_amse(logs, m, n_resamples, seed, n_groups, parallel=True):
     for g in range(n_groups):  # fixed order
         out += acc[g]
     return out / n_resamples
+
+
+# ---------------------------------------------------------------- bootstrap standard errors
+# Every kernel runs resample r from its own counter-based stream (_resample_state), one
+# resample per prange iteration, summing in draw order: the output depends only on the
+# seed, never on the number of threads.
+
+
+@jit(parallel=True)
+def boot_moments(d, seed, n_boot, center, out):
+    """For each resample ``r`` of ``d`` (``d.size`` draws with replacement): ``out[r, 0]`` =
+    mean and ``out[r, 1]`` = mean of squares of ``d - center``."""
+    m = d.size
+    nn = np.uint64(m)
+    for r in prange(n_boot):
+        state = _resample_state(seed, r)
+        s1 = 0.0
+        s2 = 0.0
+        for _ in range(m // 2):
+            state, i, j = _two_draws(state, nn)
+            a = d[i] - center
+            b = d[j] - center
+            s1 += a + b
+            s2 += a * a + b * b
+        if m % 2 == 1:
+            state, i, j = _two_draws(state, nn)
+            a = d[i] - center
+            s1 += a
+            s2 += a * a
+        out[r, 0] = s1 / m + center
+        out[r, 1] = s2 / m
+
+
+@jit(parallel=True)
+def boot_hill(logs, k, seed, n_boot, out):
+    """Hill's ``xi(k)`` of each resample (``n`` draws with replacement) of the data whose
+    logs, sorted in decreasing order, are ``logs``: ``out[r]``.
+
+    The k + 1 largest values of a resample are its k + 1 smallest drawn indices, so only
+    draws below a limit (``k + 1 + 10 sqrt(k + 1) + 100``; about that many draws are
+    expected below it, and fewer than k + 1 has probability below 1e-20) are counted; if
+    they are too few the same draws are counted again without a limit.
+    """
+    n = logs.size
+    limit0 = min(n, k + 1 + int(10.0 * math.sqrt(k + 1.0)) + 100)
+    for r in prange(n_boot):
+        limit = limit0
+        counts = np.zeros(limit, np.int64)
+        if _count_draws(counts, seed, r, n, n, limit) < k + 1:
+            limit = n
+            counts = np.zeros(n, np.int64)
+            _count_draws(counts, seed, r, n, n, limit)
+        # walk the drawn values in decreasing order: k of them into the sum, then the (k+1)-th
+        s = 0.0
+        t = 0
+        j = 0
+        while True:
+            c = counts[j]
+            if t + c > k:  # this value holds the (k+1)-th largest
+                s += (k - t) * logs[j]
+                xk = logs[j]
+                break
+            s += c * logs[j]
+            t += c
+            j += 1
+        out[r] = s / k - xk
+
+
+@jit(parallel=True)
+def boot_block_quantiles(u_sorted, u_block, v_sorted, v_block, k2, ku, kv, seed, n_boot, out):
+    """Block bootstrap of two order statistics: each resample draws ``k2`` blocks with
+    replacement; ``out[r, 0]`` is the ``ku``-th smallest of the resampled ``u`` (one value
+    per block; ``u_sorted`` ascending, ``u_block`` its blocks) and ``out[r, 1]`` the
+    ``kv``-th smallest of the resampled ``v`` (``v_block[t]`` is the block of
+    ``v_sorted[t]``)."""
+    for r in prange(n_boot):
+        counts = np.zeros(k2, np.int64)
+        _count_draws(counts, seed, r, k2, k2, k2)
+        cum = 0
+        t = 0
+        while True:
+            cum += counts[u_block[t]]
+            if cum >= ku:
+                break
+            t += 1
+        out[r, 0] = u_sorted[t]
+        cum = 0
+        t = 0
+        while True:
+            cum += counts[v_block[t]]
+            if cum >= kv:
+                break
+            t += 1
+        out[r, 1] = v_sorted[t]

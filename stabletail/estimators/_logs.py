@@ -9,15 +9,18 @@ import math
 from typing import Any, Literal, Union
 
 import numpy as np
+from scipy.special import ndtri
 
-from .._typing import ArrayLike, NanPolicy
+from .._typing import ArrayLike, NanPolicy, SeedLike
 from .._validation import apply_nan_policy, as_float_array, check_choice, check_int, check_scalar
 from . import _kernels
+from ._bootstrap import StderrMethod, boot_sd, boot_seed, check_stderr
 from ._result import TailIndex
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "mohammadi",
+    "mohammadi_quantile",
     "log_moment",
     "MohammadiAccumulator",
     "LogMomentAccumulator",
@@ -115,27 +118,47 @@ def _clean(v: np.ndarray, nan_policy: str, zeros: str, eps: float) -> tuple[np.n
     return v, False
 
 
-def _block_stats_numpy(v: np.ndarray, k1: int, eps: float) -> tuple[float, float, int]:
-    """(sum D, sum D^2, K2) over the complete blocks of ``v`` (1-D values or 2-D rows), exact logs."""
+def _block_logs(v: np.ndarray, k1: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """``log(|Y_i| + eps)`` (K2,) and ``log(|X_j| + eps)`` (K2, K1) over the complete blocks of
+    ``v`` (1-D values or 2-D rows: norms), exact numpy logs."""
     k2 = v.shape[0] // k1
-    if k2 == 0:
-        return 0.0, 0.0, 0
     w = v[: k1 * k2].reshape((k2, k1) + v.shape[1:])
-    with np.errstate(over="ignore"):  # overflow is reported below
+    with np.errstate(over="ignore", divide="ignore"):  # overflow and log(0) are reported below
         if v.ndim == 2:
             y = np.linalg.norm(w.sum(axis=1, dtype=np.float64), axis=1)
             a = np.linalg.norm(w.astype(np.float64), axis=2)
         else:
             y = np.abs(w.sum(axis=1, dtype=np.float64))
             a = np.abs(w.astype(np.float64))
-    if not np.isfinite(y).all():
-        raise ValueError("a block sum of x overflows float64; rescale x (the estimate is scale invariant)")
-    if eps == 0.0 and not (y > 0).all():
-        raise ValueError(
-            "a block sum of x is exactly zero and log|0| = -inf; pass eps > 0 "
-            "(eps=np.spacing(1) reproduces Simsekli et al. 2019) or another block_size"
-        )
-    d = np.log(y + eps) - np.log(a + eps).mean(axis=1)
+        if not np.isfinite(y).all():
+            raise ValueError("a block sum of x overflows float64; rescale x (the estimate is scale invariant)")
+        if eps == 0.0 and not (y > 0).all():
+            raise ValueError(
+                "a block sum of x is exactly zero and log|0| = -inf; pass eps > 0 "
+                "(eps=np.spacing(1) reproduces Simsekli et al. 2019) or another block_size"
+            )
+        return np.log(y + eps), np.log(a + eps)
+
+
+def _block_diffs(v: np.ndarray, k1: int, eps: float) -> np.ndarray:
+    """The block statistics ``D_i = log|Y_i| - mean_{j in block i} log|X_j|`` (exact logs),
+    computed 2**16 blocks at a time to bound memory."""
+    k2 = v.shape[0] // k1
+    d = np.empty(k2)
+    step = 1 << 16
+    for b0 in range(0, k2, step):
+        b1 = min(k2, b0 + step)
+        ly, la = _block_logs(v[b0 * k1 : b1 * k1], k1, eps)
+        d[b0:b1] = ly - la.mean(axis=1)
+    return d
+
+
+def _block_stats_numpy(v: np.ndarray, k1: int, eps: float) -> tuple[float, float, int]:
+    """(sum D, sum D^2, K2) over the complete blocks of ``v`` (1-D values or 2-D rows), exact logs."""
+    k2 = v.shape[0] // k1
+    if k2 == 0:
+        return 0.0, 0.0, 0
+    d = _block_diffs(v, k1, eps)
     return float(d.sum()), float(np.dot(d, d)), k2
 
 
@@ -305,6 +328,9 @@ def mohammadi(
     eps: float = 0.0,
     nan_policy: NanPolicy = "raise",
     zeros: ZerosPolicy = "raise",
+    stderr: StderrMethod = "asymptotic",
+    n_boot: int = 1000,
+    random_state: SeedLike = None,
 ) -> TailIndex:
     r"""Mohammadi, Mohammadpour & Ogata (2015) block-sum estimator of the stable index.
 
@@ -347,11 +373,23 @@ def mohammadi(
         ``"raise"`` (default) raises ValueError, ``"omit"`` drops them before
         the blocks are formed. A block whose sum is exactly zero always
         raises unless ``eps > 0``.
+    stderr : {"asymptotic", "bootstrap"}
+        ``"asymptotic"`` (default): ``sd(D)/(sqrt(K2) log K1)`` (Notes).
+        ``"bootstrap"``: the standard deviation of ``1/alpha`` over ``n_boot``
+        resamples of the ``K2`` blocks (the block statistics ``D_i`` are iid,
+        so the block is the resampling unit); computed with exact logs, in
+        parallel, seeded by ``random_state`` and the same for any number of
+        threads. ``ci()`` then uses it.
+    n_boot : int
+        Bootstrap resamples (at least 20), with ``stderr="bootstrap"``.
+    random_state : int, numpy Generator or None
+        Seeds the bootstrap.
 
     Returns
     -------
     TailIndex
-        ``params = {"block_size": K1, "n_blocks": K2, "n_dropped": r, "eps": eps}``.
+        ``params = {"block_size": K1, "n_blocks": K2, "n_dropped": r, "eps": eps}``;
+        with the bootstrap also ``n_boot`` and ``stderr_xi_asymptotic``.
 
     Raises
     ------
@@ -390,33 +428,191 @@ def mohammadi(
     eps = check_scalar("eps", eps, 0.0)
     check_choice("nan_policy", nan_policy, ("raise", "omit", "propagate"))
     check_choice("zeros", zeros, ("raise", "omit"))
+    n_boot = check_stderr(stderr, n_boot)
     if isinstance(block_size, str):
         check_choice("block_size", block_size, ("sqrt",))
     elif block_size is not None:
         check_int("block_size", block_size, 2)
-    arr = as_float_array(x)
-    if axis is not None:
-        if arr.ndim != 2:
-            raise ValueError(f"axis is only for 2-D x (rows of vectors); x has {arr.ndim} dimension(s)")
-        axis = check_int("axis", axis, -2, 1)
-        v = np.moveaxis(arr, axis, -1)
-        if v.shape[1] == 0:
-            raise ValueError("x has vectors of length 0 along axis")
-    else:
-        v = np.ascontiguousarray(arr.reshape(-1))
-        if eps == 0.0 and v.dtype in _FAST_DTYPES and v.size >= 4:
-            k1 = _resolve_block_size(block_size, v.size)
-            k2 = v.size // k1
-            tail = v[k1 * k2 :]
-            s = _block_stats_fast(v[: k1 * k2], k1)
-            if s is not None and np.isfinite(tail).all() and (tail != 0).all():
-                return _finalize_mohammadi(s[0], s[1], k1, k2, tail.size, eps)
+    v = _values(x, axis)
+    if stderr == "asymptotic" and v.ndim == 1 and eps == 0.0 and v.dtype in _FAST_DTYPES and v.size >= 4:
+        k1 = _resolve_block_size(block_size, v.size)
+        k2 = v.size // k1
+        tail = v[k1 * k2 :]
+        s = _block_stats_fast(v[: k1 * k2], k1)
+        if s is not None and np.isfinite(tail).all() and (tail != 0).all():
+            return _finalize_mohammadi(s[0], s[1], k1, k2, tail.size, eps)
     v, propagate = _clean(v, nan_policy, zeros, eps)
     if propagate:
         return _nan_result("mohammadi", v.shape[0], {"block_size": block_size, "eps": eps})
     k1 = _resolve_block_size(block_size, v.shape[0])
-    s1, s2, k2 = _block_stats_numpy(v, k1, eps)
-    return _finalize_mohammadi(s1, s2, k1, k2, v.shape[0] - k1 * k2, eps)
+    if stderr == "asymptotic":
+        s1, s2, k2 = _block_stats_numpy(v, k1, eps)
+        return _finalize_mohammadi(s1, s2, k1, k2, v.shape[0] - k1 * k2, eps)
+    d = _block_diffs(v, k1, eps)
+    k2 = d.size
+    res = _finalize_mohammadi(float(d.sum()), float(np.dot(d, d)), k1, k2, v.shape[0] - k1 * k2, eps)
+    boot = np.empty((n_boot, 2))
+    _kernels.boot_moments(d, boot_seed(random_state), n_boot, res.xi * math.log(k1), boot)
+    params = dict(res.params, n_boot=n_boot, stderr_xi_asymptotic=res.stderr_xi)
+    return TailIndex.from_xi(res.xi, boot_sd(boot[:, 0]) / math.log(k1), res.n, "mohammadi", params,
+                             stderr_method="bootstrap")
+
+
+def _values(x: ArrayLike, axis: int | None) -> np.ndarray:
+    """The data as a contiguous 1-D array (C order) or, with ``axis``, as 2-D rows of vectors."""
+    arr = as_float_array(x)
+    if axis is None:
+        return np.ascontiguousarray(arr.reshape(-1))
+    if arr.ndim != 2:
+        raise ValueError(f"axis is only for 2-D x (rows of vectors); x has {arr.ndim} dimension(s)")
+    axis = check_int("axis", axis, -2, 1)
+    v = np.moveaxis(arr, axis, -1)
+    if v.shape[1] == 0:
+        raise ValueError("x has vectors of length 0 along axis")
+    return v
+
+
+def _order_density(z: np.ndarray, rank: int) -> float:
+    """Density of the law of ``z`` at its ``rank``-th smallest value: Siddiqui's difference
+    quotient of order statistics with Hall & Sheather's (1988) bandwidth (at 95%)."""
+    n = z.size
+    p = rank / n
+    q = float(ndtri(min(max(p, 1e-12), 1.0 - 1e-12)))
+    h = n ** (-1.0 / 3.0) * 1.959964 ** (2.0 / 3.0) * (
+        1.5 * math.exp(-q * q) / (2.0 * math.pi) / (2.0 * q * q + 1.0)) ** (1.0 / 3.0)
+    lo = max(1, int(math.floor(n * (p - h))))
+    hi = min(n, int(math.ceil(n * (p + h))))
+    part = np.partition(z, (lo - 1, hi - 1))
+    width = float(part[hi - 1] - part[lo - 1])
+    if not width > 0.0:
+        raise _degenerate("mohammadi_quantile")
+    return (hi - lo) / n / width
+
+
+def mohammadi_quantile(
+    x: ArrayLike,
+    block_size: BlockSize = None,
+    k: Union[int, float] = 0.5,
+    axis: int | None = None,
+    *,
+    eps: float = 0.0,
+    nan_policy: NanPolicy = "raise",
+    zeros: ZerosPolicy = "raise",
+    stderr: StderrMethod = "asymptotic",
+    n_boot: int = 1000,
+    random_state: SeedLike = None,
+) -> TailIndex:
+    r"""Order-statistics form of Mohammadi, Mohammadpour & Ogata's estimator.
+
+    With the blocks of :func:`mohammadi` (``K2`` blocks of ``K1`` consecutive
+    values, block sums ``Y_i``), ``U_i = log|Y_i|`` and ``V_j = log|X_j|``,
+
+    .. math:: 1/\hat\alpha = \frac{U_{(k)} - V_{(K_1 k)}}{\log K_1},
+
+    ``U_(k)`` the k-th smallest of the ``K2`` values ``U_i`` and ``V_(K1 k)``
+    the ``(K1 k)``-th smallest of the ``N`` values ``V_j``: the same
+    quantile level ``k/K2`` of both samples. For strictly stable data
+    ``log|Y| =d log|X| + log(K1)/alpha``, so every quantile of ``U`` is the
+    same quantile of ``V`` shifted by ``log(K1)/alpha``. This is the estimator
+    of the published code of Simsekli et al. (2019) (``alpha_estimator2``,
+    labelled there "Corollary 2.2 in Mohammadi 2014"), reproduced exactly
+    with ``eps=np.spacing(1)``, an int ``block_size`` and an int ``k``.
+
+    Parameters
+    ----------
+    x, block_size, axis, eps, nan_policy, zeros
+        As in :func:`mohammadi` (same blocks, remainder dropped, norms of
+        rows with ``axis``).
+    k : int or float
+        An int in ``[1, K2]``: the rank ``k``; a float in (0, 1): the
+        quantile level ``q``, ``k = max(1, round(q K2))``. Default 0.5 (the
+        medians).
+    stderr : {"asymptotic", "bootstrap"}
+        ``"asymptotic"`` (default, Notes) or the block bootstrap: ``n_boot``
+        resamples of the ``K2`` blocks (each block carries its ``U_i`` and its
+        ``K1`` values ``V_j``), in parallel, seeded by ``random_state``, the
+        same for any number of threads. ``ci()`` uses the one chosen.
+    n_boot : int
+        Bootstrap resamples (at least 20).
+    random_state : int, numpy Generator or None
+        Seeds the bootstrap.
+
+    Returns
+    -------
+    TailIndex
+        ``params = {"block_size": K1, "n_blocks": K2, "n_dropped": r, "eps": eps,
+        "k": k, "q": k/K2}``; with the bootstrap also ``n_boot`` and
+        ``stderr_xi_asymptotic``.
+
+    Notes
+    -----
+    *Standard error.* By Bahadur's representation of sample quantiles at
+    level ``p = k/K2``, ``U_(k) - V_(K1 k)`` minus its limit is
+    ``(1/K2) sum_i Z_i + o(K2**-1/2)`` with iid block terms
+
+    .. math:: Z_i = \frac{1}{g_V}\,\frac{\#\{j \in i: V_j \le \xi_V\}}{K_1}
+              - \frac{1}{g_U}\,1\{U_i \le \xi_U\},
+
+    ``xi_U, xi_V`` the p-quantiles and ``g_U, g_V`` the densities of ``U``
+    and ``V`` there. So ``se(1/alpha_hat) = sd(Z) / (sqrt(K2) log K1)``, with
+    the quantiles replaced by the order statistics used, the densities by
+    Siddiqui's difference quotients (Hall & Sheather bandwidth), and ``sd(Z)``
+    the sample standard deviation over blocks. Nothing about the stable law
+    is assumed beyond iid blocks. For stable data it is less efficient than
+    :func:`mohammadi` (``docs/estimators.md``), but it uses only ranks near
+    one quantile of ``log|Y|`` and ``log|X|``, so single huge or tiny
+    values do not move it.
+
+    References
+    ----------
+    Mohammadi, Mohammadpour & Ogata (2015), Metrika 78, 549-561.
+    Simsekli, Sagun & Gurbuzbalaban (2019), ICML; code: github.com/umutsimsekli/sgd_tail_index.
+    Siddiqui (1960), J. Res. Nat. Bur. Standards 64B; Hall & Sheather (1988), JRSS B 50, 381-391.
+    """
+    eps = check_scalar("eps", eps, 0.0)
+    check_choice("nan_policy", nan_policy, ("raise", "omit", "propagate"))
+    check_choice("zeros", zeros, ("raise", "omit"))
+    n_boot = check_stderr(stderr, n_boot)
+    if isinstance(block_size, str):
+        check_choice("block_size", block_size, ("sqrt",))
+    elif block_size is not None:
+        check_int("block_size", block_size, 2)
+    if isinstance(k, (float, np.floating)):
+        check_scalar("k", k, 0.0, 1.0, low_open=True, high_open=True)
+    else:
+        check_int("k", k, 1)
+    v, propagate = _clean(_values(x, axis), nan_policy, zeros, eps)
+    if propagate:
+        return _nan_result("mohammadi_quantile", v.shape[0], {"block_size": block_size, "eps": eps, "k": k})
+    k1 = _resolve_block_size(block_size, v.shape[0])
+    u, vv = _block_logs(v, k1, eps)
+    k2 = u.size
+    if isinstance(k, (float, np.floating)):
+        kk = max(1, min(k2, int(round(k * k2))))
+    else:
+        kk = check_int("k", k, 1, k2)
+    vv = vv.reshape(-1)
+    u_k = float(np.partition(u, kk - 1)[kk - 1])
+    v_k = float(np.partition(vv, k1 * kk - 1)[k1 * kk - 1])
+    lk = math.log(k1)
+    xi = (u_k - v_k) / lk
+    if not math.isfinite(xi):
+        raise _degenerate("mohammadi_quantile")
+    frac = np.count_nonzero(vv.reshape(k2, k1) <= v_k, axis=1) / k1
+    z = frac / _order_density(vv, k1 * kk) - (u <= u_k) / _order_density(u, kk)
+    se_xi = float(np.std(z, ddof=1)) / math.sqrt(k2) / lk
+    params = {"block_size": k1, "n_blocks": k2, "n_dropped": v.shape[0] - k1 * k2, "eps": eps, "k": kk,
+              "q": kk / k2}
+    if stderr == "asymptotic":
+        return TailIndex.from_xi(xi, se_xi, k1 * k2, "mohammadi_quantile", params)
+    uo = np.argsort(u, kind="stable")
+    vo = np.argsort(vv, kind="stable")
+    boot = np.empty((n_boot, 2))
+    _kernels.boot_block_quantiles(u[uo], uo, vv[vo], vo // k1, k2, kk, k1 * kk, boot_seed(random_state), n_boot,
+                                  boot)
+    params.update(n_boot=n_boot, stderr_xi_asymptotic=se_xi)
+    return TailIndex.from_xi(xi, boot_sd(boot[:, 0] - boot[:, 1]) / lk, k1 * k2, "mohammadi_quantile", params,
+                             stderr_method="bootstrap")
 
 
 # ------------------------------------------------------------------ log-moment
@@ -505,7 +701,15 @@ class LogMomentAccumulator:
         return TailIndex.from_xi(xi, se_xi, n, "log_moment", {"var_log": var})
 
 
-def log_moment(x: ArrayLike, *, nan_policy: NanPolicy = "raise", zeros: ZerosPolicy = "raise") -> TailIndex:
+def log_moment(
+    x: ArrayLike,
+    *,
+    nan_policy: NanPolicy = "raise",
+    zeros: ZerosPolicy = "raise",
+    stderr: StderrMethod = "asymptotic",
+    n_boot: int = 1000,
+    random_state: SeedLike = None,
+) -> TailIndex:
     r"""Log-moment estimator of the index of a symmetric stable law.
 
     For symmetric stable ``X``, ``Var log|X| = (pi^2/6)(1/alpha^2 + 1/2)``
@@ -525,11 +729,21 @@ def log_moment(x: ArrayLike, *, nan_policy: NanPolicy = "raise", zeros: ZerosPol
         Handling of non-finite values.
     zeros : {"raise", "omit"}
         Exact zeros have ``log|0| = -inf``: raise (default) or drop them.
+    stderr : {"asymptotic", "bootstrap"}
+        ``"asymptotic"`` (default, Notes) or the standard deviation of
+        ``1/alpha`` over ``n_boot`` resamples of the values (iid), in
+        parallel, seeded by ``random_state``, the same for any number of
+        threads; ``ci()`` uses the one chosen.
+    n_boot : int
+        Bootstrap resamples (at least 20).
+    random_state : int, numpy Generator or None
+        Seeds the bootstrap.
 
     Returns
     -------
     TailIndex
-        ``params = {"var_log": sample variance of log|x|}``. When
+        ``params = {"var_log": sample variance of log|x|}`` (with the
+        bootstrap also ``n_boot`` and ``stderr_xi_asymptotic``). When
         ``6 Var/pi^2 <= 1/2`` (lighter than any stable law) ``alpha = inf``;
         estimates above 2 are returned as they are (not clipped).
 
@@ -542,4 +756,18 @@ def log_moment(x: ArrayLike, *, nan_policy: NanPolicy = "raise", zeros: ZerosPol
     """
     check_choice("nan_policy", nan_policy, ("raise", "omit", "propagate"))
     check_choice("zeros", zeros, ("raise", "omit"))
-    return LogMomentAccumulator(nan_policy=nan_policy, zeros=zeros).update(x).result()
+    n_boot = check_stderr(stderr, n_boot)
+    res = LogMomentAccumulator(nan_policy=nan_policy, zeros=zeros).update(x).result()
+    if stderr == "asymptotic" or math.isnan(res.xi):
+        return res
+    v, _ = _clean(_flat(x), nan_policy, zeros, 0.0)
+    ell = np.log(np.abs(v.astype(np.float64)))
+    n = ell.size
+    boot = np.empty((n_boot, 2))
+    center = float(ell.mean())
+    _kernels.boot_moments(ell, boot_seed(random_state), n_boot, center, boot)
+    var = (boot[:, 1] - (boot[:, 0] - center) ** 2) * (n / (n - 1))
+    u = 6.0 * var / math.pi**2 - 0.5
+    xi_b = np.sign(u) * np.sqrt(np.abs(u))
+    params = dict(res.params, n_boot=n_boot, stderr_xi_asymptotic=res.stderr_xi)
+    return TailIndex.from_xi(res.xi, boot_sd(xi_b), n, "log_moment", params, stderr_method="bootstrap")

@@ -24,8 +24,7 @@ class TailIndex:
         not positive (the data show no heavy tail); ``nan`` only under
         ``nan_policy="propagate"`` with non-finite input.
     stderr : float
-        Asymptotic standard error of ``alpha`` (delta method from
-        ``stderr_xi``).
+        Standard error of ``alpha`` (delta method from ``stderr_xi``).
     n : int
         Number of values the estimate used (after ``nan_policy`` and, for the
         block estimator, after dropping the remainder).
@@ -39,6 +38,11 @@ class TailIndex:
         estimator is built; it may be zero or negative.
     stderr_xi : float
         Standard error of ``xi``.
+    stderr_method : str
+        Where the standard errors come from: ``"asymptotic"`` (the
+        estimator's asymptotic variance, see its docstring) or
+        ``"bootstrap"`` (the standard deviation of ``xi`` over bootstrap
+        resamples; ``params["n_boot"]`` resamples).
 
     Notes
     -----
@@ -55,9 +59,11 @@ class TailIndex:
     params: dict[str, Any] = field(default_factory=dict)
     xi: float = math.nan
     stderr_xi: float = math.nan
+    stderr_method: str = "asymptotic"
 
     @classmethod
-    def from_xi(cls, xi: float, stderr_xi: float, n: int, method: str, params: dict[str, Any]) -> "TailIndex":
+    def from_xi(cls, xi: float, stderr_xi: float, n: int, method: str, params: dict[str, Any],
+                stderr_method: str = "asymptotic") -> "TailIndex":
         """Build a result from ``xi = 1/alpha`` and its standard error."""
         xi = float(xi)
         stderr_xi = float(stderr_xi)
@@ -69,7 +75,7 @@ class TailIndex:
         else:
             alpha = stderr = math.inf
         return cls(alpha=alpha, stderr=stderr, n=int(n), method=method, params=dict(params), xi=xi,
-                   stderr_xi=stderr_xi)
+                   stderr_xi=stderr_xi, stderr_method=stderr_method)
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Two-sided confidence interval for ``alpha``.
@@ -83,8 +89,8 @@ class TailIndex:
         -------
         (low, high) : tuple of float
             ``(1/(xi + z s), 1/(xi - z s))`` with ``z`` the normal quantile and
-            ``s = stderr_xi``; a bound whose denominator is not positive is
-            ``inf``.
+            ``s = stderr_xi`` (asymptotic or bootstrap, see ``stderr_method``);
+            a bound whose denominator is not positive is ``inf``.
         """
         level = check_level(level)
         if math.isnan(self.xi) or math.isnan(self.stderr_xi):
@@ -101,6 +107,6 @@ class TailIndex:
         lo, hi = self.ci(0.95)
         tuning = ", ".join(f"{k}={v}" for k, v in self.params.items())
         return (
-            f"{self.method}: alpha = {self.alpha:.4g} (se {self.stderr:.2g}, "
+            f"{self.method}: alpha = {self.alpha:.4g} (se {self.stderr:.2g} {self.stderr_method}, "
             f"95% CI [{lo:.4g}, {hi:.4g}]), n = {self.n}" + (f"; {tuning}" if tuning else "")
         )
