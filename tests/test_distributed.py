@@ -148,8 +148,9 @@ def test_two_gloo_ranks_equal_one_process(ranks, name):
 
 def test_pooled_blocks_straddle_the_rank_boundary():
     # the "kept" grid: K = 12 rows, rank 1 starts at row 6; the whole model has d = 53 coordinates.
-    # A pooled block of the whole model straddles the two ranks, so the exchange of partial blocks
-    # is exercised by test_two_gloo_ranks_equal_one_process (not a vacuous comparison).
+    # A pooled block of the whole model straddles the two ranks: each rank adds its part to that
+    # block's sum and the all-reduce completes it, which test_two_gloo_ranks_equal_one_process
+    # exercises (not a vacuous comparison).
     from stabletail.sgd.distributed import rank_rows
 
     k, d = 12, 53

@@ -295,3 +295,59 @@ def test_options_subset_zeros_protocols_and_progress(capsys):
     assert only.table == () and only.directions == () and {r["test"] for r in only.gaussianity} == {"shapiro"}
     with pytest.raises(ValueError, match="zeros"):
         harvest(model, _mse, (x, y), 10, zeros=["all"])
+
+
+def _wide_problem(dtype):
+    # d = 2 * 1100 + 2 = 2202 coordinates (more than one column tile of the CPU kernels), 20 dead
+    # inputs (zero-noise weights), K = 13 (prime: the row blocks leave the last row out)
+    torch.manual_seed(3)
+    model = torch.nn.Linear(1100, 2).to(dtype)
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(13 * 8, 1100, generator=g, dtype=dtype)
+    x[:, :20] = 0.0
+    y = torch.randn(13 * 8, 2, generator=g, dtype=dtype)
+    return model, torch.nn.functional.mse_loss, (x, y), 8
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cpu_kernels_agree_with_the_torch_path(monkeypatch, dtype):
+    # On the CPU the statistics run in numba kernels; on other devices in torch. The private
+    # switch runs the torch formulation on the CPU; both must give the same result. float64:
+    # the same sums in other orders, rounding only (1e-10). float32: the torch path rounds each
+    # log(|e| + eps) to float32 (relative 2**-24 = 6e-8) and forms e / sd in float32, the kernels
+    # work in float64; an alpha is a ratio of differences of mean logs of order 0.1, so these
+    # roundings move it by at most about 1e-6 relatively; 1e-5 is allowed.
+    from stabletail.sgd import _torchstats
+
+    rel = 1e-10 if dtype == torch.float64 else 1e-5
+    model, loss, data, batch = _wide_problem(dtype)
+    out = {}
+    for kernels in (True, False):
+        monkeypatch.setattr(_torchstats, "USE_KERNELS", kernels)
+        out[kernels] = [harvest(model, loss, data, batch, store=True, n_gaussianity=5),
+                        harvest(model, loss, data, batch, buffer_bytes=0, n_gaussianity=5)]
+    for a, b in zip(out[True], out[False]):
+        assert a.status == b.status == "ok"
+        assert a.layers == b.layers and a.layers[0]["n_zero"] == 40
+        for ra, rb in zip(a.table, b.table):
+            for col in ("alpha", "stderr", "ci_low", "ci_high", "q05", "q25", "q75", "q95", "frac_ge_2"):
+                assert ra[col] == pytest.approx(rb[col], rel=rel, nan_ok=True), (ra, rb, col)
+        np.testing.assert_allclose(a.noise_norms, b.noise_norms, rtol=rel)
+        np.testing.assert_allclose(a.full_gradient, b.full_gradient, rtol=1e-12)
+        for ra, rb in zip(a.directions, b.directions):
+            assert ra["resultant_length"] == pytest.approx(rb["resultant_length"], rel=rel)
+        assert [r["n_not_rejected"] for r in a.gaussianity] == [r["n_not_rejected"] for r in b.gaussianity]
+    # the noise: g_k minus the mean, which the two paths sum in different orders (float64) and
+    # then round to the rows' dtype, where one rounding may fall the other way
+    e1, e0 = out[True][0].noise, out[False][0].noise
+    ulp = 1e-15 if dtype == torch.float64 else 2.0**-23
+    np.testing.assert_allclose(e1, e0, rtol=0, atol=4 * ulp * np.abs(e0).max())
+
+
+def test_float32_zero_noise_coordinates_are_found():
+    # float32 rows detect zero noise by a zero sum of squared deviations (float64), exact for
+    # float32 values; the count must equal the columns of the stored noise that never move
+    model, loss, data, batch = _wide_problem(torch.float32)
+    res = harvest(model, loss, data, batch, store=True, gaussianity_tests=None)
+    e = res.noise
+    assert res.layers[-1]["n_zero"] == int(np.all(e == 0.0, axis=0).sum()) == 40
