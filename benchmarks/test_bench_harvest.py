@@ -16,7 +16,11 @@ Peers, each on the same model, data, batch size and K:
 ``test_ratios`` interleaves the three peers round by round (the machine is
 shared, so a drift in load hits all three alike) and reports the median over
 rounds of ``one_pass / plain`` and ``two_pass / plain`` (targets 1.15 and 2.3)
-in ``extra_info`` and on stdout. The slow ``test_ten_million_parameters`` runs a
+in ``extra_info`` and on stdout, for three models: the 784-100-10 MLP, a deeper
+and wider fully connected net (``fcn``, 784-256-256-256-10) and a small CNN; with
+torch on one thread, and for the two fully connected nets also on two threads
+(every peer alike; the harvest's own statistics are single-threaded kernels and
+do not overlap with torch). The slow ``test_ten_million_parameters`` runs a
 harvest of a 1.16e7-parameter MLP in a subprocess and reports its peak RSS.
 """
 
@@ -47,6 +51,14 @@ def _mlp():
     )
 
 
+def _fcn():
+    # a deeper and wider fully connected net of Simsekli et al.'s grid (depth 4, width 256): d = 335,114
+    return torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10),
+    )
+
+
 def _cnn():
     # a small AlexNet-style convnet on 28 x 28 input: d = 29,226
     return torch.nn.Sequential(
@@ -56,11 +68,12 @@ def _cnn():
     )
 
 
-CASES = {"mlp": (_mlp, 500, 100), "cnn": (_cnn, 500, 6)}  # model, batch size, K
+# model, batch size, K, interleaved rounds
+CASES = {"mlp": (_mlp, 500, 100, 9), "fcn": (_fcn, 500, 20, 5), "cnn": (_cnn, 500, 6, 5)}
 
 
 def _setup(name):
-    make, b, k = CASES[name]
+    make, b, k, _ = CASES[name]
     torch.manual_seed(0)
     model = make()
     g = torch.Generator().manual_seed(1)
@@ -95,9 +108,9 @@ def test_peer(benchmark, name, peer):
     benchmark.pedantic(fn, rounds=5, iterations=1)
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_ratios(benchmark, name):
-    benchmark.group = f"ratios-{name}"
+@pytest.mark.parametrize(("name", "threads"), [("mlp", 1), ("fcn", 1), ("cnn", 1), ("mlp", 2), ("fcn", 2)])
+def test_ratios(benchmark, name, threads):
+    benchmark.group = f"ratios-{name}-{threads}thr"
     run = _runners(name)
     times: dict[str, list[float]] = {p: [] for p in run}
 
@@ -107,18 +120,23 @@ def test_ratios(benchmark, name):
             fn()
             times[peer].append(time.perf_counter() - t0)
 
-    one_round()  # warm-up, discarded
-    for v in times.values():
-        v.clear()
-    benchmark.pedantic(one_round, rounds=5, iterations=1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)  # the same for every peer; the harvest's own kernels use one thread
+    try:
+        one_round()  # warm-up, discarded
+        for v in times.values():
+            v.clear()
+        benchmark.pedantic(one_round, rounds=CASES[name][3], iterations=1)
+    finally:
+        torch.set_num_threads(before)
     ratios = {
         f"{p}/plain": statistics.median(t / q for t, q in zip(times[p], times["plain"]))
         for p in ("one_pass", "two_pass")
     }
     benchmark.extra_info.update(ratios)
     benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
-    print(f"\n{name}: median plain {statistics.median(times['plain']):.3f} s; " + ", ".join(
-        f"{k} = {v:.3f}" for k, v in ratios.items()))
+    print(f"\n{name} ({threads} torch thread{'s' if threads > 1 else ''}): median plain "
+          f"{statistics.median(times['plain']):.3f} s; " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
 
 
 _BIG = r"""
