@@ -16,7 +16,7 @@ import numba
 import numpy as np
 import pytest
 import scipy.stats
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
@@ -314,9 +314,13 @@ def test_s0_s1_relation(a, b, x):
 def test_agrees_with_scipy(a, b, xs):
     """scipy.stats.levy_stable (S1) is accurate to ~1e-8 here (quad default tolerances).
 
-    Away from its weak spots: it snaps |alpha - 1| < 0.005 to 1, and |beta| = 1 tails.
+    Away from its weak spots: it snaps |alpha - 1| < 0.005 to 1, it returns the
+    density at zeta for points within 0.005 alpha^(1/alpha) of zeta (at alpha = 2,
+    x = 0.0039 it gives f(0), 3.8e-6 off), and |beta| = 1 tails.
     """
-    x = np.asarray(xs)
+    t = b * math.tan(math.pi * a / 2)
+    x = np.array([v for v in xs if min(abs(v), abs(v - t), abs(v + t)) >= 0.02])
+    assume(x.size > 0)
     ref_f = stats.levy_stable.pdf(x, a, b)
     ref_c = stats.levy_stable.cdf(x, a, b)
     np.testing.assert_allclose(stable.pdf(x, a, b, parameterization="S1"), ref_f, rtol=1e-6, atol=1e-10)
@@ -324,17 +328,43 @@ def test_agrees_with_scipy(a, b, xs):
 
 
 def test_many_points_agree_with_direct_evaluation():
-    """The interpolant used for large calls matches small (direct) calls."""
+    """The interpolant used for large calls matches small (direct) calls.
+
+    Large calls interpolate log pdf, and log cdf or log sf, to 5e-10 on the last
+    Chebyshev coefficients (measured: <= 3e-9 relative against a quadrature run at
+    RTOL = 1e-11); the direct kernel is itself good to ~1e-12 relative here.
+    Asserted at 1e-8 relative: pdf everywhere, cdf and sf each in its own small tail too.
+    """
     rng = np.random.default_rng(5)
-    for a, b in ((1.5, 0.5), (0.8, -0.3), (1.0, 0.5), (0.6, 1.0), (1.9, -1.0), (1.0 + 3e-6, 0.2), (0.3, 0.0)):
+    for a, b in ((1.5, 0.5), (0.8, -0.3), (1.0, 0.5), (0.6, 1.0), (1.9, -1.0), (1.0 + 3e-6, 0.2), (0.3, 0.0), (1.9, 0.9)):
         x = np.concatenate([stable.rvs(a, b, size=3000, random_state=rng), rng.uniform(-20, 20, 1000)])
-        big_f = stable.pdf(x, a, b)
-        big_c = stable.cdf(x, a, b)
-        small_f = np.concatenate([stable.pdf(x[i : i + 1000], a, b) for i in range(0, x.size, 1000)])
-        small_c = np.concatenate([stable.cdf(x[i : i + 1000], a, b) for i in range(0, x.size, 1000)])
-        # interpolation tolerance 2e-9 in the logarithms; nodes exact to ~1e-12
-        np.testing.assert_allclose(big_f, small_f, rtol=1e-8, atol=1e-300)
-        np.testing.assert_allclose(big_c, small_c, rtol=1e-8, atol=1e-300)
+        big = [fn(x, a, b) for fn in (stable.pdf, stable.cdf, stable.sf)]
+        for fn, ref in zip((stable.pdf, stable.cdf, stable.sf), big):
+            small = np.concatenate([fn(x[i : i + 999], a, b) for i in range(0, x.size, 999)])
+            np.testing.assert_allclose(ref, small, rtol=1e-8, atol=1e-300)
+
+
+_THREADS_SCRIPT = """
+import numpy as np, sys
+from stabletail import stable
+x = np.sinh(np.linspace(-12, 12, 4001))
+np.save(sys.argv[1], np.stack([stable.pdf(x, 1.7, -0.4), stable.cdf(x, 1.7, -0.4), stable.sf(x, 0.7, 0.6)]))
+"""
+
+
+def test_tables_thread_independent(tmp_path):
+    """Interpolant tables (built in parallel) are bit-identical with one numba thread."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(_THREADS_SCRIPT)
+    out = {}
+    for n in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=n)
+        subprocess.run([sys.executable, str(script), str(tmp_path / f"{n}.npy")], check=True, env=env)
+        out[n] = np.load(tmp_path / f"{n}.npy")
+    np.testing.assert_array_equal(out["1"], out["2"])
 
 
 # --------------------------------------------------------------- cf

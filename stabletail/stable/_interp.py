@@ -30,7 +30,8 @@ from . import _kernels as _k
 
 POINTS = {True: 16, False: 8}  # Lobatto intervals of a first try: density / cdf tables
 WIDTH = 1.5  # initial panel width in u
-TOL = 1e-9  # on the last two coefficients of the logarithm
+TOL = 5e-10  # on the last TAIL Chebyshev coefficients of the logarithm
+TAIL = 4
 OTHER_MIN = 0.1  # smallest value of 1 - (interpolated cdf or sf) on a panel
 MIN_POINTS = 1000  # use the interpolant from this many points on
 Z_CAP = 1e5  # never interpolate beyond |z| = Z_CAP
@@ -165,7 +166,9 @@ def _fit(a, b, x, v, mat, density):
             for j in range(mat.shape[1]):
                 acc += mat[r, j] * data[j]
             coef[i, r] = acc
-        last = max(abs(coef[i, -1]), abs(coef[i, -2]))
+        last = 0.0
+        for r in range(mat.shape[0] - TAIL, mat.shape[0]):
+            last = max(last, abs(coef[i, r]))
         good[i] = math.isfinite(last) and last <= TOL
         usable[i] = math.isfinite(last)
     return kind, coef, good, usable

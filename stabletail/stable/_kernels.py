@@ -39,6 +39,7 @@ DBETA = 1e-6  # at alpha = 1, |beta| below which the law is interpolated linearl
 # panel edges: where log g reaches these levels (g e^-g < 1e-17 beyond)
 _LEVELS_SMALL = np.array([-2.0, -6.0, -12.0, -22.0, -40.0])  # levels of log g
 _LEVELS_BIG = np.array([1.5, 3.0, 4.6])
+N_UNIFORM = 16  # panels when g does not cross 1 (then 44 / 16 wide in s)
 
 # Gauss-Kronrod 7-15 (abscissae and weights, QUADPACK qk15).
 _XGK = np.array([
@@ -282,7 +283,17 @@ def _integrate(ly, p, o, kind, want_exp):
     e1 = np.empty(MAX_INTERVALS)
     e2 = np.empty(MAX_INTERVALS)
     n = 0
-    for side in range(2):
+    if abs(sstar) >= S_MAX:
+        # g stays on one side of 1: no bump to place panels around, and the
+        # integrand may be a narrow feature anywhere; start from uniform panels
+        small = (sstar > 0.0) == (sgn > 0.0)
+        for j in range(N_UNIFORM):
+            lo[n] = -S_MAX + 2.0 * S_MAX * j / N_UNIFORM
+            hi[n] = -S_MAX + 2.0 * S_MAX * (j + 1) / N_UNIFORM
+            sm[n] = small
+            r1[n], r2[n], e1[n], e2[n] = _gk15(lo[n], hi[n], ly, p, o, kind, small)
+            n += 1
+    for side in range(2 if n == 0 else 0):
         small = side == 0
         levels = _LEVELS_SMALL if small else _LEVELS_BIG
         prev = sstar
