@@ -55,6 +55,43 @@ def _draw(key, i):
 
 
 @jit(inline="always")
+def _cms1(y, w, beta):
+    """Standardised variate, alpha = 1 (S0 = S1 at unit scale), Weron's (1996) form.
+
+    (2/pi) [pb tan V - beta log((pi/2) W cos V / pb)], pb = pi/2 + beta V, with
+    one division: r = 1 / (pb cos V).
+    """
+    su, cu = _sincospi(y)
+    pb = HALF_PI + beta * (math.pi * y)
+    r = 1.0 / (pb * cu)
+    t = pb * pb * su * r
+    if beta != 0.0:
+        t = t - beta * _log_pos(min(max(HALF_PI * w * cu * cu * r, _TINY), _HUGE))
+    return t * _INV_HALF_PI
+
+
+@jit(fastmath=FASTMATH)
+def _draw_block(key, lo, y, w):
+    """``y, w`` of draws ``lo .. lo + BLOCK - 1``."""
+    for j in range(BLOCK):
+        y[j], w[j] = _draw(key, lo + j)
+
+
+@jit(fastmath=FASTMATH)
+def _cauchy_block(key, lo, z):
+    """Cauchy (alpha = 1, beta = 0) variates of draws ``lo .. lo + BLOCK - 1``: tan V, W unused."""
+    for j in range(BLOCK):
+        z[j] = _cms1(_draw_y(key, lo + j), 1.0, 0.0)
+
+
+@jit(fastmath=FASTMATH)
+def _weron_block(beta, y, w, z):
+    """``z``: alpha = 1 variates from ``y, w``."""
+    for j in range(BLOCK):
+        z[j] = _cms1(y[j], w[j], beta)
+
+
+@jit(fastmath=FASTMATH)
 def _cms_block(alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
     """``z``: standardised S0 variates, alpha != 1, from V = pi y and W = w (Chambers, Mallows & Stuck 1976).
 
@@ -77,22 +114,6 @@ def _cms_block(alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
         z[j] = sa[j] * _exp(z[j]) + zeta
 
 
-@jit(inline="always")
-def _cms1(y, w, beta):
-    """Standardised variate, alpha = 1 (S0 = S1 at unit scale), Weron's (1996) form.
-
-    (2/pi) [pb tan V - beta log((pi/2) W cos V / pb)], pb = pi/2 + beta V, with
-    one division: r = 1 / (pb cos V).
-    """
-    su, cu = _sincospi(y)
-    pb = HALF_PI + beta * (math.pi * y)
-    r = 1.0 / (pb * cu)
-    t = pb * pb * su * r
-    if beta != 0.0:
-        t = t - beta * _log_pos(min(max(HALF_PI * w * cu * cu * r, _TINY), _HUGE))
-    return t * _INV_HALF_PI
-
-
 @jit(parallel=True, fastmath=FASTMATH)
 def rvs_fill(key, alpha, beta, scale, loc, out):
     """``out[i] = loc + scale * Z_i``, Z_i standardised S0 variates of draw ``i`` of ``key``.
@@ -102,6 +123,10 @@ def rvs_fill(key, alpha, beta, scale, loc, out):
     and alpha = 1 +- DALPHA_RVS. Work is split in fixed chunks of CHUNK draws,
     each done in whole blocks of BLOCK draws through small scratch arrays (the
     last block of the call computes a few draws past ``n`` and drops them).
+    Every block kernel loops over the whole block (a compile-time trip count,
+    so no scalar remainder whose rounding could differ, e.g. by FMA
+    contraction): draw ``i`` is computed by the same code whatever the size,
+    chunking and thread count.
     """
     n = out.size
     key = np.uint64(key)
@@ -120,23 +145,18 @@ def rvs_fill(key, alpha, beta, scale, loc, out):
         cu = np.empty(BLOCK)
         z = np.empty(BLOCK)
         for lo in range(c * CHUNK, hi, BLOCK):
-            # every loop below runs over the whole block (a compile-time trip count, so no
-            # scalar remainder whose rounding could differ, e.g. by FMA contraction): draw
-            # i is computed by the same code whatever the size, chunking and thread count
-            if d == 0.0 and beta == 0.0:  # Cauchy: tan V, W unused
-                for j in range(BLOCK):
-                    z[j] = _cms1(_draw_y(key, lo + j), 1.0, 0.0)
+            if d == 0.0 and beta == 0.0:
+                _cauchy_block(key, lo, z)
+            elif d == 0.0:
+                _draw_block(key, lo, y, w)
+                _weron_block(beta, y, w, z)
             else:
-                for j in range(BLOCK):
-                    y[j], w[j] = _draw(key, lo + j)
-                if d == 0.0:
+                _draw_block(key, lo, y, w)
+                _cms_block(a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
+                if near:
+                    _weron_block(beta, y, w, sa)
                     for j in range(BLOCK):
-                        z[j] = _cms1(y[j], w[j], beta)
-                else:
-                    _cms_block(a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
-                    if near:
-                        for j in range(BLOCK):
-                            z[j] = (1.0 - wt) * _cms1(y[j], w[j], beta) + wt * z[j]
+                        z[j] = (1.0 - wt) * sa[j] + wt * z[j]
             for j in range(BLOCK):
                 z[j] = loc + scale * z[j]
             for j in range(min(BLOCK, hi - lo)):
