@@ -39,6 +39,14 @@ def test_rvs_ks_against_cdf(a, b, par):
     assert res.pvalue > 1e-3
 
 
+@pytest.mark.parametrize("a,b,par,seed", [(1.5, 0.5, "S0", 31), (0.7, 1.0, "S0", 32), (1.0, 0.7, "S1", 33)])
+def test_rvs_ks_million(a, b, par, seed):
+    # n = 10**6: KS detects a cdf deviation of about 1.9e-3 (the 1e-3 critical value
+    # 1.95 / sqrt(n)); a fresh seed per case, false alarm 1e-3 per case
+    x = stable.rvs(a, b, size=10**6, random_state=seed, parameterization=par)
+    assert stats.kstest(x, lambda v: stable.cdf(v, a, b, 1.0, 0.0, par)).pvalue > 1e-3
+
+
 def test_rvs_reproducible_and_thread_independent():
     x1 = stable.rvs(1.3, 0.4, size=(50, 40), random_state=3)
     assert x1.shape == (50, 40)
