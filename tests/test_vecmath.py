@@ -75,6 +75,25 @@ def _ulps(ours, ref):
     return np.abs(ours - ref) / np.spacing(np.abs(ref))
 
 
+# ---------------------------------------------------------------- constants
+
+
+def _significant_bits(v):
+    m = Fraction(v).numerator  # v = m / 2**k exactly
+    while m % 2 == 0:
+        m //= 2
+    return m.bit_length()
+
+
+def test_split_constants():
+    # Cody-Waite splits: leading parts short enough that k * part is exact, sums exact to the stated precision
+    mp.mp.prec = 200
+    assert _significant_bits(V._PIO2_1) <= 33 and _significant_bits(V._PIO2_2) <= 33
+    assert abs(mp.mpf(V._PIO2_1) + mp.mpf(V._PIO2_2) + mp.mpf(V._PIO2_3) - mp.pi / 2) < mp.mpf(2) ** -120
+    assert _significant_bits(V._LN2_HI) <= 42
+    assert abs(mp.mpf(V._LN2_HI) + mp.mpf(V._LN2_LO) - mp.log(2)) < mp.mpf(2) ** -95
+
+
 # ---------------------------------------------------------------- log
 
 
