@@ -64,6 +64,12 @@ def _table(alpha: float, beta: float, density: bool):
     return _interp.build(*_plans(alpha, beta), density)
 
 
+@functools.lru_cache(maxsize=16)
+def _edge_values(alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """cdf and -sf at the panel edges of the distribution table (to invert it); cached."""
+    return _interp.edge_values(_table(alpha, beta, False), *_plans(alpha, beta))
+
+
 @functools.lru_cache(maxsize=64)
 def _plans(alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Plan(s) of the standardised S0 law and the interpolation weight near alpha = 1."""
@@ -311,7 +317,11 @@ def ppf(
     p1, p2, w = _plans(a, b)
     lo, hi = _k.support(p1) if w == 0.0 else (-math.inf, math.inf)
     z = np.empty_like(qf)
-    _k.ppf_many(qf, p1, p2, w, lo, hi, z)
+    table = _table(a, b, False) if qf.size >= _interp.MIN_POINTS else None
+    if table is None:
+        _k.ppf_many(qf, p1, p2, w, lo, hi, z)
+    else:
+        _interp.ppf_many(qf, table, *_edge_values(a, b), p1, p2, w, lo, hi, z)
     return _shape_out(m0 + s * z, qa.shape)
 
 

@@ -313,3 +313,97 @@ def evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
     """
     kernel = _evaluate_parallel if z.size >= 1000 * _k.PARALLEL_WORK else _evaluate_serial
     kernel(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s)
+
+
+def edge_values(table, p1, p2, w) -> tuple[np.ndarray, np.ndarray]:
+    """cdf and minus sf at the panel edges of a distribution table (both increasing), to invert it."""
+    z = np.sinh(table[0])
+    f = np.empty_like(z)
+    c = np.empty_like(z)
+    s = np.empty_like(z)
+    evaluate(z, *table, p1, p2, w, f, c, s)
+    return c, -s
+
+
+@jit(inline="always")
+def _panel_value(coefs, j, n, t):
+    """The j-th panel's interpolated logarithm at t (Clenshaw)."""
+    b1 = 0.0
+    b2 = 0.0
+    for k in range(n - 1, 0, -1):
+        b1, b2 = (coefs[j, k] - b2) + 2.0 * t * b1, b1
+    return (coefs[j, 0] - b2) + t * b1
+
+
+@jit
+def _invert_point(q, edges, kinds, sizes, coefs, ce, nse, p1, p2, w, lo_s, hi_s):
+    """Quantile from the distribution table, polished by one Newton step on the exact kernel.
+
+    Outside the table (and in panels left to the exact kernel) the exact
+    solver is used.
+    """
+    if not (0.0 < q < 1.0):
+        return _k._ppf_point(q, p1, p2, w, lo_s, hi_s)
+    upper = q > 0.5
+    qt = 1.0 - q if upper else q  # exact for q > 1/2 (Sterbenz)
+    # the panel holding the quantile: cdf (lower half) or -sf (upper half) at the edges
+    if upper:
+        j = np.searchsorted(nse, -qt, side="right") - 1
+    else:
+        j = np.searchsorted(ce, qt, side="right") - 1
+    if j < 0 or j >= kinds.size or kinds[j] == KIND_EXACT:
+        return _k._ppf_point(q, p1, p2, w, lo_s, hi_s)
+    kind = kinds[j]
+    n = sizes[j]
+    # solve g(t) = 0 with g increasing in t: log cdf - log q, or log(q_upper) - log sf
+    if kind == KIND_CDF:
+        sign = 1.0
+        target = math.log(q)
+    else:
+        sign = -1.0
+        target = math.log(qt) if upper else math.log1p(-q)
+    a = -1.0
+    b = 1.0
+    ga = sign * (_panel_value(coefs, j, n, a) - target)
+    gb = sign * (_panel_value(coefs, j, n, b) - target)
+    t = a if ga >= 0.0 else (b if gb <= 0.0 else 0.0)
+    if ga < 0.0 < gb:  # Illinois regula falsi
+        side = 0
+        for _ in range(100):
+            t = b - gb * (b - a) / (gb - ga)
+            gt = sign * (_panel_value(coefs, j, n, t) - target)
+            if gt == 0.0 or b - a <= 1e-14:
+                break
+            if gt > 0.0:
+                b, gb = t, gt
+                if side == 1:
+                    ga *= 0.5
+                side = 1
+            else:
+                a, ga = t, gt
+                if side == -1:
+                    gb *= 0.5
+                side = -1
+    u = 0.5 * (edges[j] + edges[j + 1]) + 0.5 * (edges[j + 1] - edges[j]) * t
+    z = math.sinh(u)
+    r, f = _k._resid(z, upper, qt, p1, p2, w)
+    if f > 0.0:
+        step = r / f
+        if abs(step) <= 1e-6 * max(1.0, abs(z)):  # the table is good to ~1e-9
+            z -= step
+    return z
+
+
+def _invert_many(q, edges, kinds, sizes, coefs, ce, nse, p1, p2, w, lo_s, hi_s, out):
+    for i in prange(q.size):
+        out[i] = _invert_point(q[i], edges, kinds, sizes, coefs, ce, nse, p1, p2, w, lo_s, hi_s)
+
+
+_invert_serial = jit(_invert_many)
+_invert_parallel = jit(parallel=True)(_invert_many)
+
+
+def ppf_many(q, table, ce, nse, p1, p2, w, lo_s, hi_s, out):
+    """Quantiles at probabilities q (flat) from a distribution table; each costs ~1 quadrature."""
+    kernel = _invert_parallel if q.size >= _k.PARALLEL_WORK else _invert_serial
+    kernel(q, *table, ce, nse, p1, p2, w, lo_s, hi_s, out)
