@@ -66,12 +66,13 @@ DISTS += [
 ESTIMATORS = {
     "mohammadi (K1=6)": lambda x, s: est.mohammadi(x),
     "mohammadi (sqrt)": lambda x, s: est.mohammadi(x, "sqrt") if _has_divisor(x.size) else None,
+    "mohammadi quantile (K1=6, median)": lambda x, s: est.mohammadi_quantile(x),
     "log_moment": lambda x, s: est.log_moment(x),
     "hill (dbs)": lambda x, s: est.hill(x, "dbs", random_state=s),
     "moments (sqrt)": lambda x, s: est.moments(x, "sqrt"),
     "pickands (sqrt)": lambda x, s: est.pickands(x, "sqrt"),
 }
-STABLE_INDEX = {"mohammadi (K1=6)", "mohammadi (sqrt)", "log_moment"}
+STABLE_INDEX = {"mohammadi (K1=6)", "mohammadi (sqrt)", "mohammadi quantile (K1=6, median)", "log_moment"}
 
 
 def _has_divisor(n: int) -> bool:
@@ -161,7 +162,8 @@ def render(res: dict, times: dict, quick: bool, xcheck: list[str]) -> str:
         + ". Each cell: bias / RMSE / coverage of the nominal 95% interval (`ci(0.95)`). The standard "
         "error of a coverage c from R replications is sqrt(c(1-c)/R): 1.1% at R = 400, 1.5% at R = 200, "
         "3.5% at R = 40. Truth: the stable index for mohammadi and log_moment (2 for Student-t 3, which is "
-        "in the normal domain of attraction), the tail index for hill, moments, pickands. `inf` counts "
+        "in the normal domain of attraction), the tail index for hill, moments, pickands. "
+        "mohammadi quantile: `mohammadi_quantile(x)` (order-statistics form, medians). `inf` counts "
         "estimates with xi <= 0 (alpha = inf; left out of bias and RMSE). Stable 2.0 is the normal law, "
         "whose tail index is infinite: the hill/moments/pickands cells there compare with 2 only to show "
         "how far off they are."

@@ -1,6 +1,6 @@
 """Numba kernels of :mod:`stabletail.estimators` (private).
 
-Two ideas make the one-pass estimators fast:
+Three ideas make the one-pass estimators fast:
 
 * ``_log_bits`` computes ``log|v|`` from the IEEE-754 bit pattern of ``v``
   (exponent times ``log 2`` plus a short series for the mantissa), with no
@@ -9,13 +9,16 @@ Two ideas make the one-pass estimators fast:
   (tested against :func:`numpy.log`). Zeros, subnormals, infinities and NaNs
   are *not* handled: every kernel counts them (``special``) and the caller
   falls back to the exact numpy path when the count is non-zero.
+* ``mohammadi`` needs one log per block only: small blocks multiply their
+  ``|x_j|`` in float64 (see :func:`block_log_diffs_chunk`), large ones their
+  mantissas.
 * Parallel loops run over a fixed partition of the data into chunks (never
   over "one chunk per thread"), and partial sums are combined in chunk order,
   so results do not depend on the number of threads.
 
-The Hill double bootstrap draws its resamples with a counter-based generator
-(SplitMix64 of ``seed + resample index``), so resample ``r`` is the same
-whichever thread runs it.
+The Hill double bootstrap and the bootstrap standard errors draw resample
+``r`` from a counter-based generator (SplitMix64 seeded from ``seed`` and
+``r``), so resample ``r`` is the same whichever thread runs it.
 """
 
 from __future__ import annotations
