@@ -5,10 +5,11 @@ Run: ``.venv/bin/pytest benchmarks/test_bench_stable.py --benchmark-only --bench
 a ``libgsl.so.25`` on ``LD_LIBRARY_PATH``, see ``docs/stable.md``).
 
 Per point times are what to compare: scipy is timed on a smaller point set
-(it takes ~0.4 ms per point) in the same run. Our pdf / cdf on 10^4 points is
+(it takes ~0.2-1 ms per point) in the same run. Our pdf / cdf on 10^4 points is
 timed "cold" (the per-(alpha, beta) interpolant cache is cleared before every
 round, so its construction is included) and "warm" (cached, as in repeated
-calls with the same parameters).
+calls with the same parameters). ppf: ours on 10^4 probabilities (cold),
+scipy's generic root finding on 4.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def _points(alpha, beta, n, seed=0):
 def _clear():
     stable._table.cache_clear()
     stable._plans.cache_clear()
+    stable._edge_values.cache_clear()
 
 
 @pytest.mark.parametrize("alpha,beta", CASES)
@@ -99,3 +101,32 @@ def test_libstable(benchmark, fn, alpha, beta):
     benchmark.group = f"{fn} a={alpha} b={beta}"
     benchmark.extra_info["points"] = x.size
     benchmark.pedantic(getattr(pystable, fn), args=(dist, x.tolist(), x.size), kwargs=dict(path=path), rounds=3)
+
+
+N_SCIPY_PPF = 4
+
+
+def _probs(n, seed=0):
+    return np.random.default_rng(seed).uniform(0.0, 1.0, n)
+
+
+@pytest.mark.parametrize("alpha,beta", CASES)
+def test_ppf_ours_cold(benchmark, alpha, beta):
+    q = _probs(N_OURS)
+    stable.ppf(q[:10], alpha, beta, parameterization="S1")  # compile
+
+    def run():
+        _clear()
+        return stable.ppf(q, alpha, beta, parameterization="S1")
+
+    benchmark.group = f"ppf a={alpha} b={beta}"
+    benchmark.extra_info["points"] = N_OURS
+    benchmark.pedantic(run, rounds=5, iterations=1)
+
+
+@pytest.mark.parametrize("alpha,beta", CASES)
+def test_ppf_scipy(benchmark, alpha, beta):
+    q = _probs(N_SCIPY_PPF)
+    benchmark.group = f"ppf a={alpha} b={beta}"
+    benchmark.extra_info["points"] = N_SCIPY_PPF
+    benchmark.pedantic(stats.levy_stable.ppf, args=(q, alpha, beta), rounds=1, iterations=1)

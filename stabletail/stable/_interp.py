@@ -180,6 +180,8 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
     With ``density`` the panels hold log pdf, else log cdf or log sf (then only
     cdf and sf are accurate).
     """
+    if w == 0.0 and p1[_k.P_KIND] in (_k.KIND_CAUCHY, _k.KIND_GAUSS, _k.KIND_LEVY):
+        return None  # closed forms are as cheap as the interpolant
     zl, zr = _range(p1, p2, w)
     ul, ur = math.asinh(zl), math.asinh(zr)
     if not ur > ul:
