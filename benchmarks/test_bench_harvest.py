@@ -69,7 +69,7 @@ def _cnn():
 
 
 # model, batch size, K, interleaved rounds
-CASES = {"mlp": (_mlp, 500, 100, 9), "fcn": (_fcn, 500, 20, 5), "cnn": (_cnn, 500, 6, 5)}
+CASES = {"mlp": (_mlp, 500, 100, 9), "fcn": (_fcn, 500, 60, 5), "cnn": (_cnn, 500, 6, 5)}
 
 
 def _setup(name):

@@ -44,8 +44,13 @@ USE_KERNELS = True
 _TILE = 1024  # columns per tile of the kernels: the tile's accumulators stay in cache
 
 
+def uses_kernels(device: torch.device, dtype: torch.dtype) -> bool:
+    """True when rows of this device and dtype go through the numba kernels."""
+    return USE_KERNELS and device.type == "cpu" and dtype in (torch.float32, torch.float64)
+
+
 def _on_kernels(t: torch.Tensor) -> bool:
-    return USE_KERNELS and t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64)
+    return uses_kernels(t.device, t.dtype)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

@@ -74,7 +74,11 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "status",
 )
 
-_CHUNK_BYTES = 1 << 22  # rows processed together by the device statistics
+# Rows handed together to the statistics: at least _MIN_CHUNK_ROWS (each call streams the
+# d-vector accumulators once, so a chunk needs enough rows to amortise that) or _CHUNK_BYTES;
+# kept rows go to the CPU kernels all at once (they need no temporaries).
+_CHUNK_BYTES = 1 << 22
+_MIN_CHUNK_ROWS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -582,7 +586,10 @@ def _harvest(
     most = max(b - a for a, b in (shard.rows(k, r) for r in range(shard.world)))
     itemsize = torch.empty((), dtype=dtype).element_size()
     keep = store or most * d * itemsize <= buffer_bytes
-    chunk_rows = max(1, min(max(n_own, 1), _CHUNK_BYTES // max(1, d * itemsize)))
+    chunk_rows = max(_MIN_CHUNK_ROWS, _CHUNK_BYTES // max(1, d * itemsize))
+    if keep and ts.uses_kernels(device, dtype):
+        chunk_rows = n_own
+    chunk_rows = max(1, min(max(n_own, 1), chunk_rows))
     seed_base = int(rng.integers(2**62))
     want = set(protocols)
     if directions:
@@ -838,19 +845,25 @@ def _build_table(
         blk_sq = main.block_sq_norms.cpu().numpy()
         block_norms = np.sqrt(np.concatenate([blk_sq, blk_sq.sum(1, keepdims=True)], 1))
     flat = main.flat_stats()  # (pooled / standardized, stream, [sum, sum of squares, n, block])
+    # per-scope sums of the per-coordinate log sums (x = log(|e| + eps), c = log sd): rows
+    # sum x, sum x^2, sum c, sum c x, sum c^2; columns the layers then the model; with (0) and
+    # without (1) the zero-noise coordinates
+    starts = np.asarray([a for a, _ in ranges[:-1]])
+    scope = np.empty((2, 5, len(ranges)))
+    for t, term in enumerate((px, px2, log_sd, log_sd * px, log_sd * log_sd)):
+        scope[0, t, :-1] = np.add.reduceat(term, starts)
+        scope[1, t, :-1] = np.add.reduceat(np.where(nz, term, 0.0), starts) if not nz.all() else scope[0, t, :-1]
+    scope[:, :, -1] = scope[:, :, :-1].sum(2)
     rows = []
     n_layers = len(ranges) - 1
     for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
         sel = slice(a, b)
         n_zero = int(zero[sel].sum())
-        lx_all, lx2_all, c_all = px[sel], px2[sel], log_sd[sel]
         nz_sel = nz[sel]
         for zeros in ("included", "excluded"):
             drop = zeros == "excluded" and n_zero > 0
-            lx = lx_all[nz_sel] if drop else lx_all
-            lx2 = lx2_all[nz_sel] if drop else lx2_all
-            c = c_all[nz_sel] if drop else c_all
-            n_coord = lx.size
+            n_coord = (b - a) - (n_zero if drop else 0)
+            sum_x, sum_x2, sum_c, sum_cx, sum_c2 = scope[int(drop), :, li]
             for proto in protocols:
                 out = dict.fromkeys(TABLE_COLUMNS, math.nan)
                 out.update(common)
@@ -860,10 +873,10 @@ def _build_table(
                 if proto in ("pooled", "standardized"):
                     v = int(zeros == "excluded" and main.nz_index is not None)
                     sy, sy2, ny, block = flat[int(proto == "standardized"), v * (n_layers + 1) + li]
-                    if proto == "standardized":  # c is 0 on zero-noise coordinates
-                        sx, sx2 = lx.sum() - k * c.sum(), (lx2 - 2.0 * c * lx + k * c * c).sum()
+                    if proto == "standardized":  # sums of (x - c) and (x - c)^2 over the K rows; c = 0 on zeros
+                        sx, sx2 = sum_x - k * sum_c, sum_x2 - 2.0 * sum_cx + k * sum_c2
                     else:
-                        sx, sx2 = lx.sum(), lx2.sum()
+                        sx, sx2 = sum_x, sum_x2
                     est = mohammadi_from_log_sums(float(sx), float(sx2), k * n_coord, float(sy), float(sy2),
                                                   int(ny), int(block), level)
                     out.update(n=k * n_coord, block_size=int(block))

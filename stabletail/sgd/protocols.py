@@ -190,18 +190,23 @@ def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -
     """Linear-interpolation quantiles (numpy's default) and order statistics by partitioning.
 
     ``a`` may hold ``inf``: a quantile between two infinite order statistics is ``inf``.
+    Only the lower ranks of the quantiles and ``extra`` are partitioned for; the order
+    statistic just above a partitioned rank is the smallest value up to the next one.
     """
     m = a.size
     pos = [q * (m - 1) for q in qs]
-    ranks = sorted({int(math.floor(p)) for p in pos} | {min(int(math.floor(p)) + 1, m - 1) for p in pos}
-                   | set(extra))
+    ranks = sorted({int(math.floor(p)) for p in pos} | set(extra))
     part = np.partition(a, ranks)
     quant = []
     for p in pos:
         lo = int(math.floor(p))
-        hi = min(lo + 1, m - 1)
-        a_lo, a_hi = float(part[lo]), float(part[hi])
-        quant.append(a_lo if (a_hi == a_lo or p == lo) else a_lo + (p - lo) * (a_hi - a_lo))
+        a_lo = float(part[lo])
+        if p == lo or lo + 1 >= m:
+            quant.append(a_lo)
+            continue
+        nxt = next((r for r in ranks if r > lo), m - 1)
+        a_hi = float(part[lo + 1 : nxt + 1].min())
+        quant.append(a_lo if a_hi == a_lo else a_lo + (p - lo) * (a_hi - a_lo))
     return quant, [float(part[r]) for r in extra]
 
 
