@@ -252,32 +252,12 @@ def _locate(zi, edges, kinds):
     return kinds[j], j, (2.0 * u - a - b) / (b - a)
 
 
-@jit(inline="always")
-def _store(i, kind, v, z, p1, p2, w, out_f, out_c, out_s):
-    """Write point i: from the interpolated logarithm v, or by the exact kernel."""
-    f = math.nan
-    c = math.nan
-    s = math.nan
-    if kind == KIND_EXACT:
-        f, c, s = _k._point2(z[i], p1, p2, w)
-    elif kind == KIND_PDF:
-        f = math.exp(v)
-    elif kind == KIND_CDF:
-        c = math.exp(v)
-        s = 1.0 - c
-    else:
-        s = math.exp(v)
-        c = 1.0 - s
-    out_f[i] = f
-    out_c[i] = c
-    out_s[i] = s
-
-
 def _evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
     """pdf, cdf, sf at z from the interpolant (exact kernel outside it); NaN for what a panel lacks.
 
     Points go in groups of four whose Clenshaw recurrences run interleaved
-    (each recurrence alone is bound by the latency of its multiply-add chain).
+    (each recurrence alone is bound by the latency of its multiply-add chain);
+    points for the exact kernel are marked (pdf = -1) and done in a second pass.
     """
     n = z.size
     for g in prange((n + 3) // 4):
@@ -294,13 +274,36 @@ def _evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
             b1, b2 = (coefs[jb, k] - b2) + 2.0 * tb * b1, b1
             c1, c2 = (coefs[jc, k] - c2) + 2.0 * tc * c1, c1
             d1, d2 = (coefs[jd, k] - d2) + 2.0 * td * d1, d1
-        _store(i0, ka, (coefs[ja, 0] - a2) + ta * a1, z, p1, p2, w, out_f, out_c, out_s)
-        if i0 + 1 < n:
-            _store(i0 + 1, kb, (coefs[jb, 0] - b2) + tb * b1, z, p1, p2, w, out_f, out_c, out_s)
-        if i0 + 2 < n:
-            _store(i0 + 2, kc, (coefs[jc, 0] - c2) + tc * c1, z, p1, p2, w, out_f, out_c, out_s)
-        if i0 + 3 < n:
-            _store(i0 + 3, kd, (coefs[jd, 0] - d2) + td * d1, z, p1, p2, w, out_f, out_c, out_s)
+        lanes_k = (ka, kb, kc, kd)
+        lanes_v = (
+            (coefs[ja, 0] - a2) + ta * a1,
+            (coefs[jb, 0] - b2) + tb * b1,
+            (coefs[jc, 0] - c2) + tc * c1,
+            (coefs[jd, 0] - d2) + td * d1,
+        )
+        for lane in range(min(4, n - i0)):
+            i = i0 + lane
+            kind = lanes_k[lane]
+            v = math.exp(lanes_v[lane])
+            f = math.nan
+            c = math.nan
+            s = math.nan
+            if kind == KIND_PDF:
+                f = v
+            elif kind == KIND_CDF:
+                c = v
+                s = 1.0 - v
+            elif kind == KIND_SF:
+                s = v
+                c = 1.0 - v
+            else:
+                f = -1.0  # marks the exact kernel
+            out_f[i] = f
+            out_c[i] = c
+            out_s[i] = s
+    for i in prange(n):
+        if out_f[i] == -1.0:
+            out_f[i], out_c[i], out_s[i] = _k._point2(z[i], p1, p2, w)
 
 
 _evaluate_serial = jit(_evaluate)
