@@ -52,4 +52,4 @@ def test_rvs_scipy(benchmark, case):
     benchmark.group = f"rvs 1e6 {a} {b} {par}"
     benchmark.extra_info["points"] = N
     rng = np.random.default_rng(0)
-    benchmark.pedantic(stats.levy_stable.rvs, args=(a, b), kwargs=dict(size=N, random_state=rng), rounds=3)
+    benchmark.pedantic(stats.levy_stable.rvs, args=(a, b), kwargs={"size": N, "random_state": rng}, rounds=3)

@@ -76,9 +76,8 @@ def _is_special(b, shift, emask):
     return np.int64((ef == 0) | (ef == emask))
 
 
-
-
 # ---------------------------------------------------------------- bit casts
+
 
 @intrinsic
 def _f64_as_i64(typingctx, x):
@@ -136,7 +135,7 @@ def _log(x):
     v = v - 54.0 * _LN2 if small else v
     v = -np.inf if x == 0.0 else v
     v = np.inf if x == np.inf else v
-    return np.nan if (x < 0.0) | (x != x) else v
+    return np.nan if (x < 0.0) | math.isnan(x) else v
 
 
 _LN2_HI = float.fromhex("0x1.62e42fefa3800p-1")  # ln 2 to 42 bits: k * _LN2_HI is exact for |k| < 2**11
@@ -182,7 +181,7 @@ def _exp(x):
     k1 = k >> 1
     k2 = k - k1
     v = p * _i64_as_f64((k1 + 1023) << 52) * _i64_as_f64((k2 + 1023) << 52)
-    return x if x != x else v
+    return x if math.isnan(x) else v
 
 
 # ---------------------------------------------------------------- sin, cos
@@ -193,7 +192,8 @@ _PIO2_1 = float.fromhex("0x1.921fb54400000p+0")
 _PIO2_2 = float.fromhex("0x1.0b4611a600000p-34")
 _PIO2_3 = float.fromhex("0x1.3198a2e037073p-69")
 _TWO_OVER_PI = 2.0 / math.pi
-_S = [(-1) ** (k // 2) / math.factorial(k) for k in range(18)]  # Taylor coefficients of sin (odd k) and cos (even k)
+# Taylor coefficients of sin (odd k) and cos (even k)
+_S = [(-1) ** (k // 2) / math.factorial(k) for k in range(18)]
 _S3, _S5, _S7, _S9, _S11, _S13, _S15, _S17 = _S[3::2]
 _C4, _C6, _C8, _C10, _C12, _C14, _C16 = _S[4::2]
 
