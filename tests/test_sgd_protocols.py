@@ -53,7 +53,9 @@ def _ref_quantile(a, q):
     pos = q * (s.size - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, s.size - 1)
-    return s[lo] if s[hi] == s[lo] else s[lo] + (pos - lo) * (s[hi] - s[lo])
+    if pos == lo or s[hi] == s[lo]:  # an exact rank, or a tie (also of two infs)
+        return s[lo]
+    return s[lo] + (pos - lo) * (s[hi] - s[lo])
 
 
 def ref_norm(noise, k1, eps=EPS):
@@ -347,3 +349,26 @@ def test_alphas_do_not_depend_on_the_loss_scale(scale, seed):
     scaled = harvest(model, lambda o, t: scale * _mse(o, t), (x, y), 6, gaussianity_tests=None)
     for a, b in zip(base.table, scaled.table):
         assert b["alpha"] == pytest.approx(a["alpha"], rel=1e-7, nan_ok=True), (a, b)
+
+
+@given(
+    values=st.lists(st.one_of(st.floats(1e-3, 1e12), st.just(math.inf), st.sampled_from([1.5, 2.0])),
+                    min_size=1, max_size=300),
+    negative=st.booleans(),
+)
+@settings(max_examples=60)
+def test_per_coordinate_summary_equals_sorting(values, negative):
+    # the summary's order statistics (a histogram selection for positive values, a partition
+    # otherwise) against numpy's linear quantiles computed by sorting; ties, inf and values
+    # spanning 15 decades included
+    from stabletail.sgd.protocols import summarize_per_coordinate
+
+    a = np.array(values)
+    if negative:
+        a[0] = -abs(a[0]) if math.isfinite(a[0]) else -1.0
+    out = summarize_per_coordinate(a, 0.95)
+    assert out["alpha"] == _ref_quantile(a, 0.5)
+    for q in (5, 25, 75, 95):
+        assert out[f"q{q:02d}"] == _ref_quantile(a, q / 100)
+    assert out["frac_ge_2"] == np.mean(a >= 2.0)
+    assert out["ci_low"] <= out["alpha"] <= out["ci_high"]

@@ -225,3 +225,73 @@ def mainpass(
                 for j in range(w):
                     us_t[j] += ul[j]
                     um_t[j] += ml[j]
+
+
+_INF_BITS = 0x7FF0000000000000  # bits of +inf; positive floats order like their bit patterns
+
+
+@jit
+def order_stats(bits, ranks, out):
+    """``out[i]`` = the ``ranks[i]``-th smallest (0-based) of the float64 values with bits ``bits``.
+
+    The values must be positive or ``+inf`` (no NaN). Two passes: a histogram of the
+    values' leading bits (at most 65,536 bins, each a fraction of a binade), then the
+    values of the few bins holding a wanted rank are gathered and sorted. Ranks at or
+    past the number of finite values give ``inf``. Returns False (nothing written)
+    when some value is not positive, so the caller can fall back to a partition.
+    """
+    n = bits.size
+    lo = _INF_BITS
+    hi = 0
+    n_fin = 0
+    for i in range(n):
+        b = bits[i]
+        if b <= 0:
+            return False
+        if b < _INF_BITS:
+            n_fin += 1
+            lo = min(lo, b)
+            hi = max(hi, b)
+    for q in range(ranks.size):
+        out[q] = np.inf
+    if n_fin == 0:
+        return True
+    shift = 40
+    while (hi >> shift) - (lo >> shift) >= 65536:
+        shift += 1
+    base = lo >> shift
+    nb = (hi >> shift) - base + 1
+    start = np.zeros(nb + 1, dtype=np.int64)
+    for i in range(n):
+        b = bits[i]
+        if b < _INF_BITS:
+            start[(b >> shift) - base + 1] += 1
+    for j in range(nb):
+        start[j + 1] += start[j]
+    wanted = np.zeros(nb, dtype=np.bool_)
+    bin_of = np.empty(ranks.size, dtype=np.int64)
+    for q in range(ranks.size):
+        r = ranks[q]
+        if r < n_fin:
+            j = np.searchsorted(start, r, side="right") - 1
+            bin_of[q] = j
+            wanted[j] = True
+        else:
+            bin_of[q] = -1
+    fill = start.copy()
+    buf = np.empty(n_fin, dtype=np.int64)
+    for i in range(n):
+        b = bits[i]
+        if b < _INF_BITS:
+            j = (b >> shift) - base
+            if wanted[j]:
+                buf[fill[j]] = b
+                fill[j] += 1
+    for j in range(nb):
+        if wanted[j]:
+            buf[start[j] : start[j + 1]] = np.sort(buf[start[j] : start[j + 1]])
+    vals = buf.view(np.float64)
+    for q in range(ranks.size):
+        if bin_of[q] >= 0:
+            out[q] = vals[ranks[q]]
+    return True

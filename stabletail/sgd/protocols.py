@@ -187,27 +187,29 @@ def _median_ci_ranks(m: int, level: float) -> tuple[int, int]:
 
 
 def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -> tuple[list[float], list[float]]:
-    """Linear-interpolation quantiles (numpy's default) and order statistics by partitioning.
+    """Linear-interpolation quantiles (numpy's default) and order statistics.
 
     ``a`` may hold ``inf``: a quantile between two infinite order statistics is ``inf``.
-    Only the lower ranks of the quantiles and ``extra`` are partitioned for; the order
-    statistic just above a partitioned rank is the smallest value up to the next one.
+    The order statistics come from a histogram selection (linear time) when every value
+    is positive, as coordinate alphas are, else from :func:`numpy.partition`.
     """
+    from ._kernels import order_stats
+
     m = a.size
     pos = [q * (m - 1) for q in qs]
-    ranks = sorted({int(math.floor(p)) for p in pos} | set(extra))
-    part = np.partition(a, ranks)
+    ranks = np.asarray(sorted({int(math.floor(p)) for p in pos} | {min(int(math.floor(p)) + 1, m - 1) for p in pos}
+                              | set(extra)), dtype=np.int64)
+    vals = np.empty(ranks.size)
+    a64 = np.ascontiguousarray(a, dtype=np.float64)
+    if not order_stats(a64.view(np.int64), ranks, vals):
+        vals = np.partition(a64, ranks)[ranks]
+    stat = dict(zip(ranks.tolist(), vals.tolist()))
     quant = []
     for p in pos:
         lo = int(math.floor(p))
-        a_lo = float(part[lo])
-        if p == lo or lo + 1 >= m:
-            quant.append(a_lo)
-            continue
-        nxt = next((r for r in ranks if r > lo), m - 1)
-        a_hi = float(part[lo + 1 : nxt + 1].min())
-        quant.append(a_lo if a_hi == a_lo else a_lo + (p - lo) * (a_hi - a_lo))
-    return quant, [float(part[r]) for r in extra]
+        a_lo, a_hi = stat[lo], stat[min(lo + 1, m - 1)]
+        quant.append(a_lo if (a_hi == a_lo or p == lo) else a_lo + (p - lo) * (a_hi - a_lo))
+    return quant, [stat[r] for r in extra]
 
 
 def summarize_per_coordinate(alphas: np.ndarray, level: float) -> dict[str, float]:
