@@ -99,10 +99,32 @@ def test_split_constants():
 
 @pytest.mark.parametrize("fm", FLAGS)
 def test_log_dense_grid_within_2_ulp(fm):
-    # 10**6 points log-spaced over every binade, subnormals included, and 2 * 10**4 next to 1
-    x = np.concatenate([np.geomspace(5e-324, 1.7e308, 10**6), 1.0 + np.arange(-(10**4), 10**4) * 2.0**-40])
+    # 10**6 points log-spaced over every binade, subnormals included, 10**6 points of
+    # [1/2, 2] (where the reduction switches) and 2 * 10**4 next to 1
+    x = np.concatenate(
+        [
+            np.geomspace(5e-324, 1.7e308, 10**6),
+            np.linspace(0.5, 2.0, 10**6),
+            1.0 + np.arange(-(10**4), 10**4) * 2.0**-40,
+        ]
+    )
     x = x[x > 0]
     assert _ulps(_apply("log", x, fm), np.log(x)).max() <= 2.0
+
+
+def test_log_series_coefficients_reproduce():
+    """The log series coefficients are mpmath's Chebyshev fit stated in _vecmath."""
+    mp.mp.dps = 40
+    zmax = (3 - 2 * mp.sqrt(2)) ** 2
+
+    def q(z):
+        if z == 0:
+            return mp.mpf(1) / 3
+        s = mp.sqrt(z)
+        return (mp.atanh(s) / s - 1) / z
+
+    coeffs = mp.chebyfit(q, [0, 1.001 * zmax], 7)
+    np.testing.assert_allclose(V._LOGQ, [float(c) for c in coeffs], rtol=1e-14)
 
 
 @pytest.mark.parametrize("fm", FLAGS)

@@ -51,7 +51,8 @@ def _draw_y(key, i):
 @jit(inline="always")
 def _draw(key, i):
     """Draw ``i``: (y uniform on (-1/2, 1/2), w = -log u with u uniform on (0, 1])."""
-    return _draw_y(key, i), -_log_pos(_uniform_oc(_splitmix64_at(key, np.uint64(2 * i + 2))))
+    # 0 - log u: +0 (not -0) for u = 1, so that W = 0 takes the limits of the map
+    return _draw_y(key, i), 0.0 - _log_pos(_uniform_oc(_splitmix64_at(key, np.uint64(2 * i + 2))))
 
 
 @jit(inline="always")
