@@ -33,6 +33,7 @@ S_MAX = 22.0  # |s| range: endpoints of theta closer than L*exp(-44) are dropped
 RTOL = 1e-8  # on sum |K15 - G7| (a pessimistic bound of the K15 error)
 MAX_INTERVALS = 96
 KMAX = 40  # terms of the tail series
+SERIES_TOL = 1e-13  # last envelope term of the tail series, relative to the sum
 DALPHA = 1e-5  # |alpha - 1| below which S0 is interpolated linearly in alpha
 DBETA = 1e-6  # at alpha = 1, |beta| below which the law is interpolated linearly in beta
 
@@ -380,7 +381,7 @@ def _series_ok(yy, p, o):
 
     Convergence is judged on the envelope |a_k| / |sin(k alpha L)| y^(-k alpha)
     (the sines may vanish for single k): accepted when the envelope falls
-    below 1e-16 of the sum before it starts growing, and the cancellation
+    below SERIES_TOL of the sum before it starts growing, and the cancellation
     (sum of |terms| / |sum|) stays below 10.
     """
     alpha = p[P_ALPHA]
@@ -395,7 +396,7 @@ def _series_ok(yy, p, o):
         sabs += abs(term)
         if env > prev:
             return 0
-        if k > 2 and env <= 1e-16 * abs(s):
+        if k > 2 and env <= SERIES_TOL * abs(s):
             if sabs > 10.0 * abs(s) or s <= 0.0:
                 return 0
             return k
@@ -467,7 +468,7 @@ def _point(z, p):
 
 @jit
 def _tail_cutoff(p, o):
-    """Smallest y (powers of 2 from 1) from which the tail series is used.
+    """Smallest y (powers of sqrt(2) from 1) from which the tail series is used.
 
     The series must have converged (see _series_ok) and agree with the
     integral to 1e-10 (relative, pdf and sf) at the cutoff.
@@ -476,7 +477,7 @@ def _tail_cutoff(p, o):
         return
     alpha = p[P_ALPHA]
     y = 1.0
-    for _ in range(200):
+    for _ in range(400):
         k = _series_ok(y, p, o)
         if k > 0:
             p[o + S_KT] = k
@@ -488,7 +489,7 @@ def _tail_cutoff(p, o):
                 p[o + S_YC] = y
                 return
             p[o + S_KT] = 0.0
-        y *= 2.0
+        y *= math.sqrt(2.0)
         if y > 1e300:
             return
 
