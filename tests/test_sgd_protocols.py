@@ -372,3 +372,34 @@ def test_per_coordinate_summary_equals_sorting(values, negative):
         assert out[f"q{q:02d}"] == _ref_quantile(a, q / 100)
     assert out["frac_ge_2"] == np.mean(a >= 2.0)
     assert out["ci_low"] <= out["alpha"] <= out["ci_high"]
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_eps_zero_takes_exact_logs_of_zeros(monkeypatch, kernels):
+    # eps = 0: log|e| of an exact zero is -inf (the CPU kernels redo such logs with math.log),
+    # so every estimate that includes the zero-noise coordinates is undefined, and those
+    # without them equal the formula with eps = 0; on the CPU kernels and the torch path
+    from stabletail.sgd import _torchstats
+
+    monkeypatch.setattr(_torchstats, "USE_KERNELS", kernels)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 6), torch.nn.ReLU(), torch.nn.Linear(6, 1)).double()
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(600, 8, generator=g, dtype=torch.float64)
+    x[:, :2] = 0.0
+    y = x[:, 2:].sum(1) + torch.randn(600, generator=g, dtype=torch.float64)
+    for res in (harvest(model, _mse, (x, y), 6, store=True, eps=0.0, gaussianity_tests=None),
+                harvest(model, _mse, (x, y), 6, buffer_bytes=0, eps=0.0, gaussianity_tests=None)):
+        kept = res if res.noise is not None else kept
+        e = kept.noise
+        nz = ~np.all(e == 0.0, axis=0)
+        assert (~nz).sum() == 12
+        e_nz = e[:, nz]
+        ref = ref_mohammadi(e_nz, ref_block(e_nz.size), eps=0.0)
+        assert res.alpha("pooled", zeros="excluded") == pytest.approx(ref, rel=1e-10)
+        row = res.rows("pooled", MODEL, "included")[0]
+        assert math.isnan(row["alpha"]) and row["status"] == "undefined"
+        per = np.array([ref_mohammadi(e[:, j], 10, eps=0.0) for j in np.flatnonzero(nz)])
+        per = np.where(per > 0, per, np.inf)
+        assert res.alpha("per_coordinate", zeros="excluded") == pytest.approx(np.median(per), rel=1e-10)
+    assert np.isnan(kept.per_coordinate_alpha[~nz]).all()

@@ -97,11 +97,24 @@ def _log_short(b):
 
 
 @jit(inline="always")
-def _log_v(v, short):
-    """``(log v, 1 if v is zero, subnormal or not finite else 0)`` for ``v >= 0`` (float64)."""
-    b = _f64_as_i64(v)
-    la = _log_short(b) if short else _log_bits(b, _S64, _E64, _B64, _M64, _C64)
-    return la, _is_special(b, _S64, _E64)
+def _log_of(b, short):
+    """``log v`` from the bits ``b`` of a normal positive float64 ``v``."""
+    return _log_short(b) if short else _log_bits(b, _S64, _E64, _B64, _M64, _C64)
+
+
+@jit(inline="always")
+def _fix_logs(row, er, px_t, px2_t, pxr_t, sep, w, short):
+    """Redo exactly the logs of zero or subnormal ``|e| + eps`` (``eps = 0``) of one row."""
+    for j in range(w):
+        v = np.float64(abs(row[j]) + er)
+        b = _f64_as_i64(v)
+        if _is_special(b, _S64, _E64):
+            good = math.log(v)
+            bad = _log_of(b, short)
+            px_t[j] += good - bad
+            px2_t[j] += good * good - bad * bad
+            if sep:
+                pxr_t[j] += good - bad
 
 
 @jit(fastmath=_FM)
@@ -111,7 +124,7 @@ def mainpass(
     k1, rows_used, bv, py, bsq,
     directions, wts, us, um, ul, ml,
     n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-    short, scr_la,
+    short,
 ):
     """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
 
@@ -124,8 +137,8 @@ def mainpass(
     dtype in the scratch ``ul``, ``ml``, then added); the block sums of every
     stream of the ``n_variants`` variants: ``yp`` of ``e``, ``ys`` of ``e * inv_sd``.
     The noise is ``e = g - gf`` and ``|e| + eps_row[0]`` in the rows' dtype; ``short``
-    picks :func:`_log_short` for its log (float32 rows); ``scr_la``: float64 scratch
-    of ``tile`` entries.
+    picks :func:`_log_short` for its log (float32 rows). Rows go in pairs through the
+    per-coordinate sums, which halves the traffic of the accumulators.
     """
     r = g.shape[0]
     nl = offsets.size - 1
@@ -142,85 +155,108 @@ def mainpass(
             if directions:
                 ul[:w] = 0.0
                 ml[:w] = 0.0
-            for i in range(r):
+            for i in range(0, r, 2):
+                two = i + 1 < r
                 k = k0 + i
-                row = g[i, t0:t1]
+                row0 = g[i, t0:t1]
+                row1 = g[i + 1, t0:t1] if two else row0
                 if directions:  # in the rows' dtype, as a matrix-vector product would be
-                    wl = wts[k, li]
-                    wm = wts[k, nl]
+                    wl0, wm0 = wts[k, li], wts[k, nl]
+                    wl1, wm1 = (wts[k + 1, li], wts[k + 1, nl]) if two else (wl0 - wl0, wm0 - wm0)
                     for j in range(w):
-                        x = row[j]
-                        ul[j] += wl * x
-                        ml[j] += wm * x
-                acc = 0.0
+                        x0 = row0[j]
+                        x1 = row1[j]
+                        ul[j] += wl0 * x0 + wl1 * x1
+                        ml[j] += wm0 * x0 + wm1 * x1
+                acc0 = 0.0
+                acc1 = 0.0
                 nsp = 0
-                for j in range(w):
-                    e = row[j] - gf_t[j]
-                    row[j] = e
-                    ef = np.float64(e)
-                    acc += ef * ef
-                    la, sp_ = _log_v(np.float64(abs(e) + er), short)
-                    nsp += sp_
-                    scr_la[j] = la
-                    px_t[j] += la
-                    px2_t[j] += la * la
-                rsq[k, li] += acc
-                if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
+                if two:
                     for j in range(w):
-                        v = np.float64(abs(row[j]) + er)
-                        if _is_special(_f64_as_i64(v), _S64, _E64):
-                            good = math.log(v)
-                            px_t[j] += good - scr_la[j]
-                            px2_t[j] += good * good - scr_la[j] * scr_la[j]
-                            scr_la[j] = good
-                if k1 >= 2 and k < rows_used:
-                    if sep_pxr:
-                        for j in range(w):
-                            pxr_t[j] += scr_la[j]
+                        c = gf_t[j]
+                        e0 = row0[j] - c
+                        e1 = row1[j] - c
+                        row0[j] = e0
+                        row1[j] = e1
+                        f0 = np.float64(e0)
+                        f1 = np.float64(e1)
+                        acc0 += f0 * f0
+                        acc1 += f1 * f1
+                        b0 = _f64_as_i64(np.float64(abs(e0) + er))
+                        b1 = _f64_as_i64(np.float64(abs(e1) + er))
+                        nsp += _is_special(b0, _S64, _E64) + _is_special(b1, _S64, _E64)
+                        l0 = _log_of(b0, short)
+                        l1 = _log_of(b1, short)
+                        px_t[j] += l0 + l1
+                        px2_t[j] += l0 * l0 + l1 * l1
+                else:
                     for j in range(w):
-                        bv_t[j] += np.float64(row[j])
-                    if (k + 1) % k1 == 0:
-                        acc = 0.0
+                        e0 = row0[j] - gf_t[j]
+                        row0[j] = e0
+                        f0 = np.float64(e0)
+                        acc0 += f0 * f0
+                        b0 = _f64_as_i64(np.float64(abs(e0) + er))
+                        nsp += _is_special(b0, _S64, _E64)
+                        l0 = _log_of(b0, short)
+                        px_t[j] += l0
+                        px2_t[j] += l0 * l0
+                rsq[k, li] += acc0
+                if two:
+                    rsq[k + 1, li] += acc1
+                for q in range(2 if two else 1):
+                    kq = k + q
+                    row = row1 if q else row0
+                    in_rows = k1 >= 2 and kq < rows_used
+                    if in_rows and sep_pxr:
                         for j in range(w):
-                            py_t[j] += _log(abs(bv_t[j]) + eps)
-                            acc += bv_t[j] * bv_t[j]
-                            bv_t[j] = 0.0
-                        bsq[k // k1, li] += acc
-                for v in range(n_variants):
-                    for sc in (li, nl):
-                        sid = v * ns + sc
-                        n_s = s_n[sid]
-                        bsz = s_b[sid]
-                        if bsz < 2 or n_s == 0:
-                            continue
-                        a_s = s_a[sid]
-                        yo = s_yoff[sid]
-                        base = k * n_s
-                        c_tile = (t1 - a_s) if v == 0 else (pc[t1] - pc[a_s])
-                        j = t0
-                        while j < t1:
-                            c = (j - a_s) if v == 0 else (pc[j] - pc[a_s])
-                            if c >= n_s:
-                                break
-                            blk = (base + c) // bsz
-                            cend = (blk + 1) * bsz - base
-                            if cend >= c_tile:
-                                jend = t1
-                            elif v == 0:
-                                jend = a_s + cend
-                            else:
-                                jend = nzcol[pc[a_s] + cend]
-                            seg = row[j - t0 : jend - t0]
-                            wseg = isd_t[j - t0 : jend - t0]
-                            sp = 0.0
-                            sw = 0.0
-                            for q in range(seg.size):
-                                ef = np.float64(seg[q])
-                                sp += ef
-                                sw += ef * wseg[q]
-                            yp[yo + blk] += sp
-                            ys[yo + blk] += sw
-                            j = jend
+                            pxr_t[j] += _log_of(_f64_as_i64(np.float64(abs(row[j]) + er)), short)
+                    if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
+                        _fix_logs(row, er, px_t, px2_t, pxr_t, in_rows and sep_pxr, w, short)
+                    if in_rows:
+                        for j in range(w):
+                            bv_t[j] += np.float64(row[j])
+                        if (kq + 1) % k1 == 0:
+                            acc = 0.0
+                            for j in range(w):
+                                py_t[j] += _log(abs(bv_t[j]) + eps)
+                                acc += bv_t[j] * bv_t[j]
+                                bv_t[j] = 0.0
+                            bsq[kq // k1, li] += acc
+                    for v in range(n_variants):
+                        for sc in (li, nl):
+                            sid = v * ns + sc
+                            n_s = s_n[sid]
+                            bsz = s_b[sid]
+                            if bsz < 2 or n_s == 0:
+                                continue
+                            a_s = s_a[sid]
+                            yo = s_yoff[sid]
+                            base = kq * n_s
+                            c_tile = (t1 - a_s) if v == 0 else (pc[t1] - pc[a_s])
+                            j = t0
+                            while j < t1:
+                                c = (j - a_s) if v == 0 else (pc[j] - pc[a_s])
+                                if c >= n_s:
+                                    break
+                                blk = (base + c) // bsz
+                                cend = (blk + 1) * bsz - base
+                                if cend >= c_tile:
+                                    jend = t1
+                                elif v == 0:
+                                    jend = a_s + cend
+                                else:
+                                    jend = nzcol[pc[a_s] + cend]
+                                seg = row[j - t0 : jend - t0]
+                                wseg = isd_t[j - t0 : jend - t0]
+                                sp = 0.0
+                                sw = 0.0
+                                for jj in range(seg.size):
+                                    ef = np.float64(seg[jj])
+                                    sp += ef
+                                    sw += ef * wseg[jj]
+                                yp[yo + blk] += sp
+                                ys[yo + blk] += sw
+                                j = jend
             if directions:
                 for j in range(w):
                     us_t[j] += ul[j]

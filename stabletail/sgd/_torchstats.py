@@ -90,7 +90,8 @@ def log_abs_into(x: torch.Tensor, out: torch.Tensor, eps: float) -> torch.Tensor
         np.abs(x.numpy(), out=a)
         if eps:
             np.add(a, eps, out=a)
-        np.log(a, out=a)
+        with np.errstate(divide="ignore"):  # log 0 = -inf (eps = 0 and an exact zero)
+            np.log(a, out=a)
         return out
     return torch.abs(x, out=out).add_(eps).log_()
 
@@ -363,7 +364,7 @@ class MainPass:
                 "directions" in self.want, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
                 _np(self.unit_sum_model), np.empty(_TILE, dtype=dt), np.empty(_TILE, dtype=dt),
                 (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-                dt == np.float32, np.empty(_TILE),
+                dt == np.float32,
             )
         _kernels.mainpass(_np(g), k0, _np(self.g_full), *self._kernel_args)
 

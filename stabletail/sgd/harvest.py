@@ -850,10 +850,11 @@ def _build_table(
     # without (1) the zero-noise coordinates
     starts = np.asarray([a for a, _ in ranges[:-1]])
     scope = np.empty((2, 5, len(ranges)))
-    for t, term in enumerate((px, px2, log_sd, log_sd * px, log_sd * log_sd)):
-        scope[0, t, :-1] = np.add.reduceat(term, starts)
-        scope[1, t, :-1] = np.add.reduceat(np.where(nz, term, 0.0), starts) if not nz.all() else scope[0, t, :-1]
-    scope[:, :, -1] = scope[:, :, :-1].sum(2)
+    with np.errstate(invalid="ignore"):  # eps = 0: x = -inf on zero-noise coordinates (c = 0 there)
+        for t, term in enumerate((px, px2, log_sd, log_sd * px, log_sd * log_sd)):
+            scope[0, t, :-1] = np.add.reduceat(term, starts)
+            scope[1, t, :-1] = np.add.reduceat(np.where(nz, term, 0.0), starts) if not nz.all() else scope[0, t, :-1]
+        scope[:, :, -1] = scope[:, :, :-1].sum(2)
     rows = []
     n_layers = len(ranges) - 1
     for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
