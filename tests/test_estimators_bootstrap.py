@@ -15,9 +15,14 @@ from stabletail import estimators as est
 ESTIMATORS = {
     # name: (call, data maker) -- data where each estimator's asymptotics hold
     "mohammadi": (lambda x, **kw: est.mohammadi(x, **kw), lambda n, rng: sym_stable(1.5, n, rng)),
-    "mohammadi_quantile": (lambda x, **kw: est.mohammadi_quantile(x, **kw), lambda n, rng: sym_stable(1.5, n, rng)),
+    "mohammadi_quantile": (
+        lambda x, **kw: est.mohammadi_quantile(x, **kw), lambda n, rng: sym_stable(1.5, n, rng)
+    ),
     "log_moment": (lambda x, **kw: est.log_moment(x, **kw), lambda n, rng: sym_stable(1.5, n, rng)),
     "hill": (lambda x, **kw: est.hill(x, max(10, x.size // 50), **kw), lambda n, rng: pareto(1.5, n, rng)),
+    "moments": (
+        lambda x, **kw: est.moments(x, max(10, x.size // 10), **kw), lambda n, rng: pareto(1.5, n, rng)
+    ),
 }
 
 
@@ -59,16 +64,17 @@ def test_bootstrap_seeded_thread_independent_and_used_by_ci(name):
     assert "bootstrap" in r1.summary()
 
 
-def test_hill_bootstrap_kernel_matches_numpy_twin():
-    """The Hill bootstrap against sorting the same resamples (same SplitMix64 streams) in numpy."""
+def test_upper_order_statistics_bootstrap_kernel_matches_numpy_twin():
+    """The Hill/moments bootstrap kernel against sorting the same resamples (same SplitMix64
+    streams) in numpy: sums of the k largest logs and their squares, and the (k+1)-th largest."""
     from stabletail.estimators import _kernels
 
     rng = np.random.default_rng(42)
     logs = np.sort(np.log(pareto(1.3, 301, rng)))[::-1]
     logs = logs - logs[0]
     n, k, B, seed = logs.size, 40, 6, 123457
-    got = np.empty(B)
-    _kernels.boot_hill(logs, k, seed, B, got)
+    got = np.empty((B, 3))
+    _kernels.boot_upper(logs, k, k + 1, seed, B, got)
 
     def splitmix(state):
         state = (state + 0x9E3779B97F4A7C15) % 2**64
@@ -84,13 +90,13 @@ def test_hill_bootstrap_kernel_matches_numpy_twin():
             state, z = splitmix(state)
             idx += [((z & 0xFFFFFFFF) * n) >> 32, ((z >> 32) * n) >> 32]
         s = np.sort(logs[idx[:n]])[::-1]
-        assert got[r] == pytest.approx(s[:k].mean() - s[k], rel=1e-12, abs=1e-14)
+        np.testing.assert_allclose(got[r], [s[:k].sum(), (s[:k] ** 2).sum(), s[k]], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_bootstrap_interval_coverage(name):
-    """R = 200 replications of n = 4000 values (Hill: Pareto 1.5, k = 80), B = 200 resamples each.
+    """R = 200 replications of n = 4000 values (Hill, moments: Pareto 1.5, k = 80), B = 200 resamples.
     Coverage of the 95% bootstrap-se interval: binomial sd sqrt(.95 .05/200) = 1.5%; [0.905, 0.99]
     is 3 sd below and the upper end allows for the slightly conservative bootstrap sd.
     """

@@ -232,10 +232,22 @@ def hill(
         )
     if stderr == "asymptotic":
         return TailIndex.from_xi(xi, xi / math.sqrt(kk), n, "hill", params)
-    boot = np.empty(n_boot)
-    _kernels.boot_hill(logs - logs[0], kk, boot_seed(rng), n_boot, boot)
+    m1, _ = _boot_log_moments(logs, kk, n_boot, rng)
     params = dict(params, n_boot=n_boot, stderr_xi_asymptotic=xi / math.sqrt(kk))
-    return TailIndex.from_xi(xi, boot_sd(boot), n, "hill", params, stderr_method="bootstrap")
+    return TailIndex.from_xi(xi, boot_sd(m1), n, "hill", params, stderr_method="bootstrap")
+
+
+def _boot_log_moments(
+    logs: np.ndarray, k: int, n_boot: int, random_state: SeedLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """``M1(k), M2(k)`` (mean first and second powers of the log-excesses over the (k+1)-th
+    largest) of ``n_boot`` resamples of the data (``logs`` decreasing), from one parallel kernel."""
+    out = np.empty((n_boot, 3))
+    _kernels.boot_upper(logs - logs[0], k, k + 1, boot_seed(random_state), n_boot, out)
+    s1, s2, ref = out[:, 0], out[:, 1], out[:, 2]
+    m1 = s1 / k - ref
+    m2 = s2 / k - 2.0 * ref * s1 / k + ref * ref
+    return m1, m2
 
 
 @dataclass(frozen=True)
@@ -318,6 +330,12 @@ def pickands(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
         ``alpha = inf`` when ``xi_hat <= 0`` (no heavy tail). Standard error
         (Dekkers & de Haan 1989): ``k Var(xi_hat) = xi^2 (2^(2 xi + 1) + 1) /
         (2 (2^xi - 1) log 2)^2`` (limit ``3/(4 log(2)^4)`` at xi = 0).
+
+    Notes
+    -----
+    There is no bootstrap standard error here: in a resample the order
+    statistics k, 2k and 4k often tie for small k (one value drawn several
+    times), which leaves the estimate undefined.
     """
     a = _sorted_abs(x, nan_policy)
     if a is None:
@@ -339,7 +357,8 @@ def pickands(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
 
 
 def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
-            nan_policy: NanPolicy = "raise") -> TailIndex:
+            nan_policy: NanPolicy = "raise", stderr: StderrMethod = "asymptotic", n_boot: int = 1000,
+            random_state: SeedLike = None) -> TailIndex:
     r"""Moment estimator of Dekkers, Einmahl & de Haan (1989) for ``|x|``.
 
     With ``M_j = (1/k) sum_{i<=k} (log X_(i) - log X_(k+1))**j``,
@@ -354,6 +373,15 @@ def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
         An int in ``[1, n - 1]``, a fraction of n, or ``"sqrt"`` (default).
     nan_policy : {"raise", "omit", "propagate"}
 
+    stderr : {"asymptotic", "bootstrap"}
+        ``"asymptotic"`` (default, below) or the standard deviation of
+        ``xi_hat(k)`` over ``n_boot`` resamples of the data at the same k, in
+        parallel, seeded by ``random_state``; ``ci()`` uses the one chosen.
+    n_boot : int
+        Bootstrap resamples (at least 20).
+    random_state : int, numpy Generator or None
+        Seeds the bootstrap.
+
     Returns
     -------
     TailIndex
@@ -361,6 +389,7 @@ def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
         asymptotic variance: ``1 + xi^2`` for ``xi >= 0``, and
         ``(1-xi)^2 (1-2xi) (1-xi+6xi^2) / ((1-3xi)(1-4xi))`` for ``xi < 0``.
     """
+    n_boot = check_stderr(stderr, n_boot)
     a = _sorted_abs(x, nan_policy)
     if a is None:
         return TailIndex.from_xi(math.nan, math.nan, 0, "moments", {"k": k})
@@ -378,4 +407,15 @@ def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
         var = 1.0 + xi * xi
     else:
         var = (1 - xi) ** 2 * (1 - 2 * xi) * (1 - xi + 6 * xi * xi) / ((1 - 3 * xi) * (1 - 4 * xi))
-    return TailIndex.from_xi(xi, math.sqrt(var / kk), n, "moments", {"k": kk})
+    if stderr == "asymptotic":
+        return TailIndex.from_xi(xi, math.sqrt(var / kk), n, "moments", {"k": kk})
+    bm1, bm2 = _boot_log_moments(np.log(a), kk, n_boot, random_state)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a resample whose k largest all tie
+        xi_b = bm1 + 1.0 - 0.5 / (1.0 - bm1 * bm1 / bm2)
+    if not np.isfinite(xi_b).all():
+        raise ValueError(
+            f"the {kk} largest values of some bootstrap resamples tie, so their moment estimate is "
+            "undefined; use a larger k or stderr='asymptotic'"
+        )
+    params = {"k": kk, "n_boot": n_boot, "stderr_xi_asymptotic": math.sqrt(var / kk)}
+    return TailIndex.from_xi(xi, boot_sd(xi_b), n, "moments", params, stderr_method="bootstrap")

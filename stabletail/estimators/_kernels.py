@@ -217,8 +217,8 @@ def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale,
                 _tile_sums_products(x, t0, nb, k1, checked, lo, hi, ysum, pbuf, redo)
         for j in range(nb):  # large blocks, and small blocks outside the product's range
             if not small or redo[j] or _is_special(pbits[j], 52, 0x7FF):
-                sy, pbuf[j], obuf[j], spc = _block_sums_bits(x, bits, (t0 + j) * k1, k1, shift, emask, bias, mmask,
-                                                             scale)
+                sy, pbuf[j], obuf[j], spc = _block_sums_bits(x, bits, (t0 + j) * k1, k1, shift, emask, bias,
+                                                             mmask, scale)
                 ysum[j] = abs(sy)
                 sp += spc
         for j in range(nb):
@@ -429,38 +429,44 @@ def boot_moments(d, seed, n_boot, center, out):
 
 
 @jit(parallel=True)
-def boot_hill(logs, k, seed, n_boot, out):
-    """Hill's ``xi(k)`` of each resample (``n`` draws with replacement) of the data whose
-    logs, sorted in decreasing order, are ``logs``: ``out[r]``.
+def boot_upper(logs, k, rank, seed, n_boot, out):
+    """Upper order statistics of each resample (``n`` draws with replacement) of the data whose
+    logs, sorted in decreasing order, are ``logs``: ``out[r, 0]`` = sum of the resample's ``k``
+    largest logs, ``out[r, 1]`` = sum of their squares, ``out[r, 2]`` = its ``rank``-th largest
+    log (``rank >= k``).
 
-    The k + 1 largest values of a resample are its k + 1 smallest drawn indices, so only
-    draws below a limit (``k + 1 + 10 sqrt(k + 1) + 100``; about that many draws are
-    expected below it, and fewer than k + 1 has probability below 1e-20) are counted; if
-    they are too few the same draws are counted again without a limit.
+    The ``rank`` largest values of a resample are its ``rank`` smallest drawn indices, so only
+    draws below a limit (``rank + 10 sqrt(rank) + 100``; about that many draws are expected
+    below it, and fewer than ``rank`` has probability below 1e-20) are counted; if they are too
+    few the same draws are counted again without a limit.
     """
     n = logs.size
-    limit0 = min(n, k + 1 + int(10.0 * math.sqrt(k + 1.0)) + 100)
+    limit0 = min(n, rank + int(10.0 * math.sqrt(rank)) + 100)
     for r in prange(n_boot):
         limit = limit0
         counts = np.zeros(limit, np.int64)
-        if _count_draws(counts, seed, r, n, n, limit) < k + 1:
+        if _count_draws(counts, seed, r, n, n, limit) < rank:
             limit = n
             counts = np.zeros(n, np.int64)
             _count_draws(counts, seed, r, n, n, limit)
-        # walk the drawn values in decreasing order: k of them into the sum, then the (k+1)-th
-        s = 0.0
-        t = 0
+        # walk the drawn values in decreasing order
+        s1 = 0.0
+        s2 = 0.0
+        t = 0  # order statistics passed
         j = 0
         while True:
             c = counts[j]
-            if t + c > k:  # this value holds the (k+1)-th largest
-                s += (k - t) * logs[j]
-                xk = logs[j]
+            v = logs[j]
+            take = min(c, max(k - t, 0))
+            s1 += take * v
+            s2 += take * v * v
+            if t + c >= rank:  # this value holds the rank-th largest
+                out[r, 2] = v
                 break
-            s += c * logs[j]
             t += c
             j += 1
-        out[r] = s / k - xk
+        out[r, 0] = s1
+        out[r, 1] = s2
 
 
 @jit(parallel=True)

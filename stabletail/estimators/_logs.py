@@ -131,7 +131,9 @@ def _block_logs(v: np.ndarray, k1: int, eps: float) -> tuple[np.ndarray, np.ndar
             y = np.abs(w.sum(axis=1, dtype=np.float64))
             a = np.abs(w.astype(np.float64))
         if not np.isfinite(y).all():
-            raise ValueError("a block sum of x overflows float64; rescale x (the estimate is scale invariant)")
+            raise ValueError(
+                "a block sum of x overflows float64; rescale x (the estimate is scale invariant)"
+            )
         if eps == 0.0 and not (y > 0).all():
             raise ValueError(
                 "a block sum of x is exactly zero and log|0| = -inf; pass eps > 0 "
@@ -608,8 +610,8 @@ def mohammadi_quantile(
     uo = np.argsort(u, kind="stable")
     vo = np.argsort(vv, kind="stable")
     boot = np.empty((n_boot, 2))
-    _kernels.boot_block_quantiles(u[uo], uo, vv[vo], vo // k1, k2, kk, k1 * kk, boot_seed(random_state), n_boot,
-                                  boot)
+    seed = boot_seed(random_state)
+    _kernels.boot_block_quantiles(u[uo], uo, vv[vo], vo // k1, k2, kk, k1 * kk, seed, n_boot, boot)
     params.update(n_boot=n_boot, stderr_xi_asymptotic=se_xi)
     return TailIndex.from_xi(xi, boot_sd(boot[:, 0] - boot[:, 1]) / lk, k1 * k2, "mohammadi_quantile", params,
                              stderr_method="bootstrap")
