@@ -424,7 +424,7 @@ def test_streaming_policies_match_one_shot():
 def test_float32_close_to_float64(seed):
     x = sym_stable(1.6, 2000, np.random.default_rng(seed))
     x32 = x.astype(np.float32)
-    for f in (est.mohammadi, est.log_moment, lambda v: est.hill(v, 50)):
+    for f in (est.mohammadi, est.mohammadi_quantile, est.log_moment, lambda v: est.hill(v, 50)):
         # same values in both precisions: only summation rounding differs
         assert f(x32).alpha == pytest.approx(f(x32.astype(np.float64)).alpha, rel=1e-12)
         # float32 rounding (relative 6e-8 per value) moves log|x| by ~6e-8: tiny against the sd
@@ -438,7 +438,7 @@ def test_nan_policies():
     x = sym_stable(1.5, 2000, np.random.default_rng(17))
     y = x.copy()
     y[[1, 50]] = [np.nan, np.inf]
-    for f in (est.mohammadi, est.log_moment, est.hill, est.pickands, est.moments):
+    for f in (est.mohammadi, est.mohammadi_quantile, est.log_moment, est.hill, est.pickands, est.moments):
         with pytest.raises(ValueError, match="non-finite"):
             f(y)
         assert math.isnan(f(y, nan_policy="propagate").alpha)
@@ -460,6 +460,7 @@ def test_torch_tensor_input():
     x = sym_stable(1.5, 1200, np.random.default_rng(19)).astype(np.float32)
     t = torch.from_numpy(x)
     assert est.mohammadi(t).alpha == est.mohammadi(x).alpha
+    assert est.mohammadi_quantile(t).alpha == est.mohammadi_quantile(x).alpha
     assert est.log_moment(t).alpha == est.log_moment(x).alpha
     assert est.hill(t, 30).alpha == est.hill(x, 30).alpha
 
