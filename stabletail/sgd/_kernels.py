@@ -55,25 +55,36 @@ def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile):
             # loops over views from index 0 vectorise (no wrap-around of negative indices)
             f, a1, a2 = first[t0:t1], s1[t0:t1], s2[t0:t1]
             sp = spread[t0:t1] if track else spread
-            for i in range(r):
-                row = g[i, t0:t1]
-                acc = 0.0
+            for i in range(0, r, 2):  # rows in pairs: half the traffic of the accumulators
+                row0 = g[i, t0:t1]
+                row1 = g[i + 1, t0:t1] if i + 1 < r else row0
+                h = 1.0 if i + 1 < r else 0.0  # weight of the second row (0: there is none)
+                acc0 = 0.0
+                acc1 = 0.0
                 if track:
                     for j in range(w):
-                        x = np.float64(row[j])
-                        acc += x * x
-                        dv = x - f[j]
-                        a1[j] += dv
-                        a2[j] += dv * dv
-                        sp[j] = max(sp[j], abs(dv))
+                        x0 = np.float64(row0[j])
+                        x1 = np.float64(row1[j])
+                        acc0 += x0 * x0
+                        acc1 += x1 * x1
+                        d0 = x0 - f[j]
+                        d1 = (x1 - f[j]) * h
+                        a1[j] += d0 + d1
+                        a2[j] += d0 * d0 + d1 * d1
+                        sp[j] = max(sp[j], max(abs(d0), abs(d1)))
                 else:
                     for j in range(w):
-                        x = np.float64(row[j])
-                        acc += x * x
-                        dv = x - f[j]
-                        a1[j] += dv
-                        a2[j] += dv * dv
-                sq[k0 + i, li] += acc
+                        x0 = np.float64(row0[j])
+                        x1 = np.float64(row1[j])
+                        acc0 += x0 * x0
+                        acc1 += x1 * x1
+                        d0 = x0 - f[j]
+                        d1 = (x1 - f[j]) * h
+                        a1[j] += d0 + d1
+                        a2[j] += d0 * d0 + d1 * d1
+                sq[k0 + i, li] += acc0
+                if i + 1 < r:
+                    sq[k0 + i + 1, li] += acc1
 
 
 @jit(inline="always")
