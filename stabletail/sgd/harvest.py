@@ -13,7 +13,14 @@ All statistics are accumulated on the model's device; only scalars and a few
 in ``buffer_bytes`` they are kept on the device and the harvest takes one pass
 over the data; otherwise it streams in two passes (the full gradient, the
 per-coordinate standard deviations and the zero-noise coordinates first, then
-the noise statistics), with memory a few ``d``-sized buffers.
+the noise statistics), with memory a few ``d``-sized buffers. On the CPU the
+statistics of float32/float64 rows run in numba kernels
+(:mod:`stabletail.sgd._kernels`), elsewhere in torch (:mod:`stabletail.sgd._torchstats`).
+The row buffer and the accumulators are reused by the next harvest in the process
+(each up to 256 MiB), which spares it the page faults of fresh memory.
+
+:func:`stabletail.sgd.distributed.harvest_distributed` runs the same private core,
+:func:`_harvest`, with hooks that combine the ranks' accumulators after each pass.
 """
 
 from __future__ import annotations
