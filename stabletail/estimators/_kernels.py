@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .._jit import jit, prange
-from .._vecmath import _LN2, LAYOUT32, LAYOUT64, _is_special, _log_bits, layout  # noqa: F401 (re-exported)
+from .._vecmath import _LN2, LAYOUT32, LAYOUT64, _is_special, _log_bits, _log_pos, layout  # noqa: F401
 
 # Floating-point reassociation lets LLVM vectorise the reductions; no
 # assumption about NaN/inf is made (those are counted and handled outside).
@@ -167,7 +167,8 @@ def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale,
 
     Blocks are processed in tiles of 256 whose buffers stay in L1: a first loop over the
     tile takes each block's sum and ``sum_j log|x_j|`` in the form ``log(P) + offset``,
-    a second (vectorised) loop takes the two bit-level logs per block.
+    a second (vectorised) loop takes the two logs per block (``_vecmath._log_pos``; a zero,
+    subnormal or non-finite ``|Y_i|`` gives a meaningless value but is counted as special).
 
     * ``k1 <= 16``: ``P`` is the float64 product of the ``|x_j|`` (offset 0), in a loop
       LLVM vectorises across blocks. It is exact up to rounding when every ``|x_j|`` lies
@@ -223,8 +224,8 @@ def block_log_diffs_chunk(x, bits, k1, b0, b1, shift, emask, bias, mmask, scale,
                 sp += spc
         for j in range(nb):
             sp += _is_special(ybits[j], 52, 0x7FF)
-            lx = obuf[j] + _log_bits(pbits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52)
-            d = _log_bits(ybits[j], 52, 0x7FF, 1023, (1 << 52) - 1, 2.0**-52) - lx * inv_k1
+            lx = obuf[j] + _log_pos(pbuf[j])
+            d = _log_pos(ysum[j]) - lx * inv_k1
             sd += d
             sdd += d * d
             obuf[j] = 0.0
