@@ -34,6 +34,9 @@ TOL = 5e-10  # on the last TAIL Chebyshev coefficients of the logarithm
 TAIL = 4
 OTHER_MIN = 0.1  # smallest value of 1 - (interpolated cdf or sf) on a panel
 MIN_POINTS = 1000  # use the interpolant from this many points on
+# quadrature tolerance at the nodes of distribution tables (they need cdf / sf, whose
+# error is 10-50x below this bound: 5e-10 relative measured at 1e-7, against 7e-11 at 1e-8)
+RTOL_CDF = 1e-7
 Z_CAP = 1e5  # never interpolate beyond |z| = Z_CAP
 MAX_PANELS = 4000
 MIN_WIDTH = 0.02  # in u; narrower failing panels are left to the exact kernel
@@ -99,7 +102,7 @@ def _range(p1, p2, w) -> tuple[float, float]:
     return ends[1], ends[0]
 
 
-def _values(u, p1, p2, w):
+def _values(u, p1, p2, w, rtol):
     """(pdf, cdf, sf) at z = sinh(u) (flat), one parallel kernel call.
 
     Threads get contiguous chunks and quadrature points (centre) cost ~100x
@@ -112,7 +115,7 @@ def _values(u, p1, p2, w):
     f = np.empty_like(z)
     c = np.empty_like(z)
     s = np.empty_like(z)
-    _k.eval_many_parallel(z, p1, p2, w, f, c, s)
+    _k.eval_many_parallel(z, p1, p2, w, rtol, f, c, s)
     out = np.empty((3, u.size))
     out[0, perm] = f
     out[1, perm] = c
@@ -202,7 +205,7 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
         # one kernel call for the round: new panels and the odd points of raised ones
         un = 0.5 * (new_a + new_b)[:, None] + 0.5 * (new_b - new_a)[:, None] * x_low[None, :]
         uu = 0.5 * (up_a + up_b)[:, None] + 0.5 * (up_b - up_a)[:, None] * odd[None, :]
-        vals = _values(np.concatenate([un.ravel(), uu.ravel()]), p1, p2, w)
+        vals = _values(np.concatenate([un.ravel(), uu.ravel()]), p1, p2, w, _k.RTOL if density else RTOL_CDF)
         low = vals[:, : un.size].reshape(3, new_a.size, x_low.size).transpose(1, 0, 2)
         high = np.empty((up_a.size, 3, x_high.size))
         high[:, :, 0::2] = up_v
@@ -303,7 +306,7 @@ def _evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
             out_s[i] = s
     for i in prange(n):
         if out_f[i] == -1.0:
-            out_f[i], out_c[i], out_s[i] = _k._point2(z[i], p1, p2, w)
+            out_f[i], out_c[i], out_s[i] = _k._point2(z[i], p1, p2, w, _k.RTOL)
 
 
 _evaluate_serial = jit(_evaluate)

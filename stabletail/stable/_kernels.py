@@ -261,14 +261,14 @@ def _reach(s0, f0, target, sgn, slope, ly, p, o, kind):
 
 
 @jit
-def _integrate(ly, p, o, kind, want_exp):
+def _integrate(ly, p, o, kind, want_exp, rtol):
     """(int g e^-g dtheta, int e^-g dtheta if want_exp else int (1 - e^-g) dtheta).
 
     The s axis is cut at the split point s* (g = 1). On the side where g is
     small the integrands decay like g, on the other like exp(-g); each side is
     covered from s* to where |log g| reaches 40 (small side) or 4.6 (large
     side), on panels placed for a linear log g, by GK15 refined adaptively
-    until sum |K15 - G7| <= RTOL * |integral|. The part of the tail integral
+    until sum |K15 - G7| <= rtol * |integral|. The part of the tail integral
     that tends to 1 is taken as an exact theta-length.
     """
     sgn = 1.0 if kind != KIND_GENERAL else p[o + S_SGN]  # sign of d log g / d s
@@ -327,8 +327,8 @@ def _integrate(ly, p, o, kind, want_exp):
                 xs += r2[j]
             else:
                 yb += r2[j]
-        tol1 = RTOL * abs(t1) + 1e-300
-        tol2 = RTOL * max(xs, yb) + 1e-300
+        tol1 = rtol * abs(t1) + 1e-300
+        tol2 = rtol * max(xs, yb) + 1e-300
         if (s1 <= tol1 and s2 <= tol2) or n >= MAX_INTERVALS:
             break
         jm = 0
@@ -405,19 +405,19 @@ def _series_ok(yy, p, o):
 
 
 @jit
-def _side_point(yy, p, o):
+def _side_point(yy, p, o, rtol):
     """(pdf, sf) at S1-standard distance yy > 0 on side o (alpha != 1)."""
     if p[o + S_L] <= 0.0:  # no mass on this side (alpha < 1, |beta| = 1)
         return 0.0, 0.0
     if yy >= p[o + S_YC]:
         return _series(yy, p, o)
     alpha = p[P_ALPHA]
-    i1, i2 = _integrate(math.log(yy), p, o, KIND_GENERAL, alpha > 1.0)
+    i1, i2 = _integrate(math.log(yy), p, o, KIND_GENERAL, alpha > 1.0, rtol)
     return alpha / (PI * abs(alpha - 1.0) * yy) * i1, i2 / PI
 
 
 @jit
-def _point(z, p):
+def _point(z, p, rtol):
     """(pdf, cdf, sf) at the standardised S0 point z for one plan."""
     if math.isnan(z):
         return math.nan, math.nan, math.nan
@@ -446,10 +446,10 @@ def _point(z, p):
         pos = p[P_BETA] > 0.0
         yr = z if pos else -z
         if yr >= 0.0:
-            f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, False)  # t = pi * sf(yr)
+            f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, False, rtol)  # t = pi * sf(yr)
             cr, sr = 1.0 - t / PI, t / PI
         else:
-            f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, True)  # t = pi * cdf(yr)
+            f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, True, rtol)  # t = pi * cdf(yr)
             cr, sr = t / PI, 1.0 - t / PI
         f /= 2.0 * p[HEAD + S_B]
         if pos:
@@ -460,9 +460,9 @@ def _point(z, p):
         c = p[P_CZETA]
         return p[P_FZETA], c, 1.0 - c
     if y > 0.0:
-        f, t = _side_point(y, p, HEAD)
+        f, t = _side_point(y, p, HEAD, rtol)
         return f, 1.0 - t, t
-    f, t = _side_point(-y, p, HEAD + SIDE)
+    f, t = _side_point(-y, p, HEAD + SIDE, rtol)
     return f, t, 1.0 - t
 
 
@@ -482,7 +482,7 @@ def _tail_cutoff(p, o):
         if k > 0:
             p[o + S_KT] = k
             fs, ts = _series(y, p, o)
-            i1, i2 = _integrate(math.log(y), p, o, KIND_GENERAL, alpha > 1.0)
+            i1, i2 = _integrate(math.log(y), p, o, KIND_GENERAL, alpha > 1.0, RTOL)
             fi = alpha / (PI * abs(alpha - 1.0) * y) * i1
             ti = i2 / PI
             if abs(fs - fi) <= 1e-10 * abs(fi) and abs(ts - ti) <= 1e-10 * abs(ti):
@@ -534,21 +534,21 @@ def make_plan(alpha, beta):
 
 
 @jit
-def _point2(z, p1, p2, w):
+def _point2(z, p1, p2, w, rtol):
     """_point for plan p1, or (1 - w) p1 + w p2 when w > 0 (linear in alpha next to 1)."""
-    f, c, s = _point(z, p1)
+    f, c, s = _point(z, p1, rtol)
     if w > 0.0:
-        f2, c2, s2 = _point(z, p2)
+        f2, c2, s2 = _point(z, p2, rtol)
         f = (1.0 - w) * f + w * f2
         c = (1.0 - w) * c + w * c2
         s = (1.0 - w) * s + w * s2
     return f, c, s
 
 
-def _eval_many(z, p1, p2, w, out_f, out_c, out_s):
+def _eval_many(z, p1, p2, w, rtol, out_f, out_c, out_s):
     """pdf, cdf, sf at standardised points z (flat)."""
     for i in prange(z.size):
-        f, c, s = _point2(z[i], p1, p2, w)
+        f, c, s = _point2(z[i], p1, p2, w, rtol)
         out_f[i] = f
         out_c[i] = c
         out_s[i] = s
@@ -562,10 +562,13 @@ eval_many_serial = jit(_eval_many)
 eval_many_parallel = jit(parallel=True)(_eval_many)
 
 
-def eval_many(z, p1, p2, w, out_f, out_c, out_s):
-    """pdf, cdf, sf at standardised points z (flat), serial for small jobs."""
+def eval_many(z, p1, p2, w, out_f, out_c, out_s, rtol=RTOL):
+    """pdf, cdf, sf at standardised points z (flat), serial for small jobs.
+
+    ``rtol``: quadrature tolerance (see _integrate); looser only for table nodes.
+    """
     kernel = eval_many_parallel if z.size >= PARALLEL_WORK else eval_many_serial
-    kernel(z, p1, p2, w, out_f, out_c, out_s)
+    kernel(z, p1, p2, w, rtol, out_f, out_c, out_s)
 
 
 @jit
@@ -583,7 +586,7 @@ def support(p):
 @jit
 def _resid(z, upper, qt, p1, p2, w):
     """cdf(z) - q (or q_upper - sf(z) in the upper half) and the density."""
-    f, c, s = _point2(z, p1, p2, w)
+    f, c, s = _point2(z, p1, p2, w, RTOL)
     return ((qt - s) if upper else (c - qt)), f
 
 
