@@ -19,7 +19,7 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from ._jit import jit
 
@@ -80,8 +80,7 @@ def _is_special(b, shift, emask):
 
 
 @intrinsic
-def _f64_as_i64(typingctx, x):
-    """The IEEE-754 bits of a float64 as an int64 (an LLVM bitcast: free, vectorisable)."""
+def _bitcast_f64_i64(typingctx, x):
     if x != types.float64:
         return None
 
@@ -92,8 +91,7 @@ def _f64_as_i64(typingctx, x):
 
 
 @intrinsic
-def _i64_as_f64(typingctx, b):
-    """The float64 whose IEEE-754 bits are the int64 ``b`` (an LLVM bitcast)."""
+def _bitcast_i64_f64(typingctx, b):
     if b != types.int64:
         return None
 
@@ -101,6 +99,30 @@ def _i64_as_f64(typingctx, b):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(types.int64), codegen
+
+
+def _f64_as_i64(x):
+    """The IEEE-754 bits of a float64 as an int64 (compiled: an LLVM bitcast, free and vectorisable)."""
+    return np.array(x, np.float64).view(np.int64)[()]
+
+
+def _i64_as_f64(b):
+    """The float64 whose IEEE-754 bits are the int64 ``b`` (compiled: an LLVM bitcast)."""
+    return np.array(b, np.int64).view(np.float64)[()]
+
+
+@overload(_f64_as_i64, inline="always")
+def _ov_f64_as_i64(x):
+    if x == types.float64:
+        return lambda x: _bitcast_f64_i64(x)
+    return None
+
+
+@overload(_i64_as_f64, inline="always")
+def _ov_i64_as_f64(b):
+    if b == types.int64:
+        return lambda b: _bitcast_i64_f64(b)
+    return None
 
 
 # ---------------------------------------------------------------- log, exp
