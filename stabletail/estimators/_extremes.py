@@ -372,7 +372,6 @@ def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
     k : int, float or "sqrt"
         An int in ``[1, n - 1]``, a fraction of n, or ``"sqrt"`` (default).
     nan_policy : {"raise", "omit", "propagate"}
-
     stderr : {"asymptotic", "bootstrap"}
         ``"asymptotic"`` (default, below) or the standard deviation of
         ``xi_hat(k)`` over ``n_boot`` resamples of the data at the same k, in
