@@ -6,16 +6,17 @@ distribution table log cdf where cdf <= sf at the panel's centre and log sf
 otherwise (the other one is 1 minus it, and a panel is only kept if that
 other one stays >= ``OTHER_MIN`` on it, so both keep relative accuracy).
 
-Panels start ``WIDTH`` wide in u with ``LOW + 1`` Chebyshev-Lobatto points;
-a panel whose last two Chebyshev coefficients are not below ``TOL`` (absolute,
-in the logarithm, i.e. a relative error of the function) gets the ``HIGH -
-LOW`` points in between (degree ``HIGH``, all old values reused), and is
-bisected if that does not suffice either. Node values come from the exact
+Panels start ``WIDTH`` wide in u with ``POINTS + 1`` Chebyshev-Lobatto points
+(16 for a density table; 8 for a distribution table, which is a Hermite
+interpolant: every node also gives the pdf, i.e. the slope of log cdf, so 9
+points give degree 17). A panel whose last ``TAIL`` Chebyshev coefficients are
+not all below ``TOL`` (absolute, in the logarithm, i.e. a relative error of the
+function) gets the points in between (twice the degree, old values reused), and
+is bisected if that does not suffice either. Node values come from the exact
 kernel, one parallel call per round (every node independent, so the result
-does not depend on the number of threads). Outside the interpolated range
-(the tails beyond the tail-series cut-off, where the kernel is cheap) and on
-panels where the function underflows or refinement stops at ``MIN_WIDTH``,
-points go to the exact kernel. The interpolation error is measured in
+does not depend on the number of threads). The table reaches |z| = ``Z_CAP``;
+farther points, panels where the function underflows and panels still failing
+at ``MIN_WIDTH`` go to the exact kernel. The interpolation error is measured in
 ``tests/test_stable.py`` against the exact kernel.
 """
 
@@ -37,7 +38,7 @@ MIN_POINTS = 1000  # use the interpolant from this many points on
 # quadrature tolerance at the nodes of distribution tables (they need cdf / sf, whose
 # error is 10-50x below this bound: 5e-10 relative measured at 1e-7, against 7e-11 at 1e-8)
 RTOL_CDF = 1e-7
-Z_CAP = 1e5  # never interpolate beyond |z| = Z_CAP
+Z_CAP = 1e5  # tables reach |z| = Z_CAP (or the tail-series cut-off if farther)
 MAX_PANELS = 4000
 MIN_WIDTH = 0.02  # in u; narrower failing panels are left to the exact kernel
 NCOEF = 34  # coefficients stored per panel (the largest degree + 1 of the two tables)
