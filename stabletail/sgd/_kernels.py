@@ -114,6 +114,22 @@ def _log_of(b, short):
 
 
 @jit(inline="always")
+def _block_end(v, blk, base, bsz, a_s, t1, pc, nzcol):
+    """First column (before ``t1``) of block ``blk + 1`` of a stream whose row starts at
+    position ``base``; ``t1`` when that block starts at or after ``t1``.
+
+    Variant 0 takes the columns from ``a_s`` on; variant 1 only the non-zero-noise ones
+    (``pc[j]``: how many precede column ``j``; ``nzcol``: their list).
+    """
+    cend = (blk + 1) * bsz - base
+    if v == 0:
+        return min(a_s + cend, t1)
+    if cend >= pc[t1] - pc[a_s]:
+        return t1
+    return nzcol[pc[a_s] + cend]
+
+
+@jit(inline="always")
 def _fix_logs(row, er, px_t, px2_t, pxr_t, sep, w, short):
     """Redo exactly the logs of zero or subnormal ``|e| + eps`` (``eps = 0``) of one row."""
     for j in range(w):
@@ -155,6 +171,9 @@ def mainpass(
     nl = offsets.size - 1
     ns = nl + 1
     er = eps_row[0]
+    st_sid = np.empty(2 * n_variants, dtype=np.int64)  # streams through a tile: id, block, its end
+    st_blk = np.empty(2 * n_variants, dtype=np.int64)
+    st_next = np.empty(2 * n_variants, dtype=np.int64)
     # loops over views from index 0 vectorise (no wrap-around of negative indices)
     for li in range(nl):
         for t0 in range(offsets[li], offsets[li + 1], tile):
@@ -223,16 +242,10 @@ def mainpass(
                             pxr_t[j] += _log_of(_f64_as_i64(np.float64(abs(row[j]) + er)), short)
                     if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
                         _fix_logs(row, er, px_t, px2_t, pxr_t, in_rows and sep_pxr, w, short)
-                    if in_rows:
-                        for j in range(w):
-                            bv_t[j] += np.float64(row[j])
-                        if (kq + 1) % k1 == 0:
-                            acc = 0.0
-                            for j in range(w):
-                                py_t[j] += _log(abs(bv_t[j]) + eps)
-                                acc += bv_t[j] * bv_t[j]
-                                bv_t[j] = 0.0
-                            bsq[kq // k1, li] += acc
+                    # the blocks of every stream through this row's tile: one walk over the
+                    # segments between consecutive block boundaries of any stream (the row-block
+                    # sums ride along)
+                    m = 0
                     for v in range(n_variants):
                         for sc in (li, nl):
                             sid = v * ns + sc
@@ -241,33 +254,51 @@ def mainpass(
                             if bsz < 2 or n_s == 0:
                                 continue
                             a_s = s_a[sid]
-                            yo = s_yoff[sid]
-                            base = kq * n_s
-                            c_tile = (t1 - a_s) if v == 0 else (pc[t1] - pc[a_s])
-                            j = t0
-                            while j < t1:
-                                c = (j - a_s) if v == 0 else (pc[j] - pc[a_s])
-                                if c >= n_s:
-                                    break
-                                blk = (base + c) // bsz
-                                cend = (blk + 1) * bsz - base
-                                if cend >= c_tile:
-                                    jend = t1
-                                elif v == 0:
-                                    jend = a_s + cend
-                                else:
-                                    jend = nzcol[pc[a_s] + cend]
-                                seg = row[j - t0 : jend - t0]
-                                wseg = isd_t[j - t0 : jend - t0]
-                                sp = 0.0
-                                sw = 0.0
-                                for jj in range(seg.size):
-                                    ef = np.float64(seg[jj])
-                                    sp += ef
-                                    sw += ef * wseg[jj]
-                                yp[yo + blk] += sp
-                                ys[yo + blk] += sw
-                                j = jend
+                            c = (t0 - a_s) if v == 0 else (pc[t0] - pc[a_s])
+                            if c >= n_s:  # only zero-noise columns left: they add nothing
+                                continue
+                            st_sid[m] = sid
+                            st_blk[m] = (kq * n_s + c) // bsz
+                            st_next[m] = _block_end(v, st_blk[m], kq * n_s, bsz, a_s, t1, pc, nzcol)
+                            m += 1
+                    j = t0
+                    while j < t1:
+                        jend = t1
+                        for q2 in range(m):
+                            jend = min(jend, st_next[q2])
+                        seg = row[j - t0 : jend - t0]
+                        wseg = isd_t[j - t0 : jend - t0]
+                        sp = 0.0
+                        sw = 0.0
+                        if in_rows:
+                            bseg = bv_t[j - t0 : jend - t0]
+                            for jj in range(seg.size):
+                                ef = np.float64(seg[jj])
+                                sp += ef
+                                sw += ef * wseg[jj]
+                                bseg[jj] += ef
+                        elif m:
+                            for jj in range(seg.size):
+                                ef = np.float64(seg[jj])
+                                sp += ef
+                                sw += ef * wseg[jj]
+                        for q2 in range(m):
+                            sid = st_sid[q2]
+                            yp[s_yoff[sid] + st_blk[q2]] += sp
+                            ys[s_yoff[sid] + st_blk[q2]] += sw
+                            if st_next[q2] == jend and jend < t1:  # the next block starts here
+                                v = sid // ns
+                                st_blk[q2] += 1
+                                st_next[q2] = _block_end(v, st_blk[q2], kq * s_n[sid], s_b[sid], s_a[sid], t1, pc,
+                                                         nzcol)
+                        j = jend
+                    if in_rows and (kq + 1) % k1 == 0:
+                        acc = 0.0
+                        for j in range(w):
+                            py_t[j] += _log(abs(bv_t[j]) + eps)
+                            acc += bv_t[j] * bv_t[j]
+                            bv_t[j] = 0.0
+                        bsq[kq // k1, li] += acc
             if directions:
                 for j in range(w):
                     us_t[j] += ul[j]
