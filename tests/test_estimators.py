@@ -272,36 +272,47 @@ def test_hill_dbs_seeded_and_thread_independent():
     assert abs(r1.alpha - 1.5) < 3 * r1.stderr
 
 
-def test_dbs_amse_kernel_matches_numpy_twin():
-    """The bootstrap kernel against a direct numpy computation on the same resamples."""
-    from stabletail.estimators import _kernels
+def _splitmix(state):
+    state = (state + 0x9E3779B97F4A7C15) % 2**64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
+    return state, z ^ (z >> 31)
 
-    rng = np.random.default_rng(12)
-    logs = np.sort(np.log(pareto(1.2, 57, rng)))[::-1]
-    n, m, R, seed = logs.size, 40, 7, 98765
-    got = _kernels.dbs_amse(logs, m, R, seed, 3)
-    assert np.array_equal(got, _kernels.dbs_amse(logs, m, R, seed, 3, parallel=False))
 
-    def splitmix(state):
-        state = (state + 0x9E3779B97F4A7C15) % 2**64
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
-        return state, z ^ (z >> 31)
-
+def _dbs_amse_twin(logs, m, R, seed):
+    """numpy twin of the double-bootstrap kernel: draw the same indices, sort, M1 and M2 directly."""
+    n = logs.size
     want = np.zeros(m - 1)
     for r in range(R):
         state = seed ^ ((r * 0xD1B54A32D192ED03) % 2**64)
         idx = []
         while len(idx) < m:
-            state, z = splitmix(state)
+            state, z = _splitmix(state)
             idx += [((z & 0xFFFFFFFF) * n) >> 32, ((z >> 32) * n) >> 32]
         s = np.sort(logs[idx[:m]])[::-1]
         k = np.arange(1, m)
         m1 = np.cumsum(s[:-1]) / k - s[1:]
         m2 = np.array([np.mean((s[:j] - s[j]) ** 2) for j in k])
         want += (m2 - 2 * m1**2) ** 2
-    np.testing.assert_allclose(got, want / R, rtol=1e-10, atol=1e-14)
+    return want / R
+
+
+def test_dbs_amse_kernel_matches_numpy_twin():
+    """The bootstrap kernel against a direct numpy computation on the same resamples."""
+    from stabletail.estimators import _kernels
+
+    rng = np.random.default_rng(12)
+    logs = np.sort(np.log(pareto(1.2, 57, rng)))[::-1]
+    m, R, seed = 40, 7, 98765
+    got = _kernels.dbs_amse(logs, m, R, seed, 3)
+    assert np.array_equal(got, _kernels.dbs_amse(logs, m, R, seed, 3, parallel=False))
+    np.testing.assert_allclose(got, _dbs_amse_twin(logs, m, R, seed), rtol=1e-10, atol=1e-14)
+    # counts above 255 (impossible when m <= n, as in hill) overflow the byte counts and take
+    # the exact int64 recount: 7 order statistics, 2000 draws
+    logs = np.sort(np.log(pareto(1.2, 7, rng)))[::-1]
+    np.testing.assert_allclose(_kernels.dbs_amse(logs, 2000, 3, seed, 2), _dbs_amse_twin(logs, 2000, 3, seed),
+                               rtol=1e-9, atol=1e-14)
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.special import ndtri
-from test_estimators import pareto, sym_stable
+from test_estimators import _splitmix, pareto, sym_stable
 
 from stabletail import estimators as est
 
@@ -76,18 +76,11 @@ def test_upper_order_statistics_bootstrap_kernel_matches_numpy_twin():
     got = np.empty((B, 3))
     _kernels.boot_upper(logs, k, k + 1, seed, B, got)
 
-    def splitmix(state):
-        state = (state + 0x9E3779B97F4A7C15) % 2**64
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
-        return state, z ^ (z >> 31)
-
     for r in range(B):
         state = seed ^ ((r * 0xD1B54A32D192ED03) % 2**64)
         idx = []
         while len(idx) < n:
-            state, z = splitmix(state)
+            state, z = _splitmix(state)
             idx += [((z & 0xFFFFFFFF) * n) >> 32, ((z >> 32) * n) >> 32]
         s = np.sort(logs[idx[:n]])[::-1]
         np.testing.assert_allclose(got[r], [s[:k].sum(), (s[:k] ** 2).sum(), s[k]], rtol=1e-12, atol=1e-12)
