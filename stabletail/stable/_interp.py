@@ -178,6 +178,87 @@ def _fit(a, b, x, v, mat, density):
     return kind, coef, good, usable
 
 
+@jit
+def _nodes(new_a, new_b, up_a, up_b, x_low, odd):
+    """u of the round's nodes: all points of the new panels, then the odd points of raised ones."""
+    nl = x_low.size
+    no = odd.size
+    base = new_a.size * nl
+    out = np.empty(base + up_a.size * no)
+    for i in range(new_a.size):
+        for j in range(nl):
+            out[i * nl + j] = 0.5 * (new_a[i] + new_b[i]) + 0.5 * (new_b[i] - new_a[i]) * x_low[j]
+    for i in range(up_a.size):
+        for j in range(no):
+            out[base + i * no + j] = 0.5 * (up_a[i] + up_b[i]) + 0.5 * (up_b[i] - up_a[i]) * odd[j]
+    return out
+
+
+@jit
+def _round(new_a, new_b, up_a, up_b, up_v, vals, x_low, m_low, x_high, m_high, density):
+    """Judge the panels of one round (vals: pdf, cdf, sf at the points from _nodes).
+
+    Returns the finished panels (a, b, kind, coefficients padded to NCOEF; failing
+    panels narrower than MIN_WIDTH finish as KIND_EXACT), the panels to evaluate
+    next (halves of failed ones) and the panels to raise, with their values.
+    """
+    nl = x_low.size
+    nh = x_high.size
+    low = np.empty((new_a.size, 3, nl))
+    for i in range(new_a.size):
+        for r in range(3):
+            low[i, r] = vals[r, i * nl : (i + 1) * nl]
+    high = np.empty((up_a.size, 3, nh))
+    base = new_a.size * nl
+    no = nh - nl
+    for i in range(up_a.size):
+        for r in range(3):
+            high[i, r, 0::2] = up_v[i, r]
+            high[i, r, 1::2] = vals[r, base + i * no : base + (i + 1) * no]
+    kl, cl, gl, ul = _fit(new_a, new_b, x_low, low, m_low, density)
+    kh, ch, gh, uh = _fit(up_a, up_b, x_high, high, m_high, density)
+    nmax = new_a.size + up_a.size
+    fa = np.empty(nmax)
+    fb = np.empty(nmax)
+    fk = np.empty(nmax, dtype=np.int64)
+    fc = np.zeros((nmax, NCOEF))
+    sa = np.empty(2 * nmax)
+    sb = np.empty(2 * nmax)
+    ra = np.empty(new_a.size)
+    rb = np.empty(new_a.size)
+    rv = np.empty((new_a.size, 3, nl))
+    nf = 0
+    ns = 0
+    nr = 0
+    for grp in range(2):
+        a, b, kind, coef, good, usable = (new_a, new_b, kl, cl, gl, ul) if grp == 0 else (up_a, up_b, kh, ch, gh, uh)
+        for i in range(a.size):
+            if good[i]:
+                fa[nf] = a[i]
+                fb[nf] = b[i]
+                fk[nf] = kind[i]
+                fc[nf, : coef.shape[1]] = coef[i]
+                nf += 1
+            elif grp == 0 and usable[i]:  # raise, keeping the values
+                ra[nr] = a[i]
+                rb[nr] = b[i]
+                rv[nr] = low[i]
+                nr += 1
+            elif b[i] - a[i] < MIN_WIDTH:
+                fa[nf] = a[i]
+                fb[nf] = b[i]
+                fk[nf] = KIND_EXACT
+                nf += 1
+            else:
+                m = 0.5 * (a[i] + b[i])
+                sa[ns] = a[i]
+                sb[ns] = m
+                sa[ns + 1] = m
+                sb[ns + 1] = b[i]
+                ns += 2
+    return fa[:nf], fb[:nf], fk[:nf], fc[:nf], sa[:ns], sb[:ns], ra[:nr], rb[:nr], rv[:nr]
+
+
 def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
     """Panels (edges, kinds, sizes, coefficients) of the interpolant, or None if not worth it.
 
@@ -193,55 +274,30 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
     n0 = max(1, int(math.ceil((ur - ul) / WIDTH)))
     e = np.linspace(ul, ur, n0 + 1)
     (x_low, m_low), (x_high, m_high) = _RULES[density]
-    odd = x_high[1::2]  # the points of the second try that the first lacks
+    odd = np.ascontiguousarray(x_high[1::2])  # the points of the second try that the first lacks
+    rtol = _k.RTOL if density else RTOL_CDF
     new_a, new_b = e[:-1], e[1:]  # panels to evaluate at the points of a first try
     up_a = up_b = np.empty(0)  # panels to raise to the second try ...
     up_v = np.empty((0, 3, x_low.size))  # ... with their values so far
-    acc_a, acc_b, acc_kind, acc_coef = [], [], [], []
+    done = []
     total = 0
     while new_a.size or up_a.size:
         total += new_a.size
         if total > MAX_PANELS:
             return None
-        # one kernel call for the round: new panels and the odd points of raised ones
-        un = 0.5 * (new_a + new_b)[:, None] + 0.5 * (new_b - new_a)[:, None] * x_low[None, :]
-        uu = 0.5 * (up_a + up_b)[:, None] + 0.5 * (up_b - up_a)[:, None] * odd[None, :]
-        vals = _values(np.concatenate([un.ravel(), uu.ravel()]), p1, p2, w, _k.RTOL if density else RTOL_CDF)
-        low = vals[:, : un.size].reshape(3, new_a.size, x_low.size).transpose(1, 0, 2)
-        high = np.empty((up_a.size, 3, x_high.size))
-        high[:, :, 0::2] = up_v
-        high[:, :, 1::2] = vals[:, un.size :].reshape(3, up_a.size, odd.size).transpose(1, 0, 2)
-        split_a, split_b = [], []
-        for a, b, x, v, mat in ((new_a, new_b, x_low, low, m_low), (up_a, up_b, x_high, high, m_high)):
-            kind, coef, good, usable = _fit(a, b, x, v, mat, density)
-            narrow = (b - a) < MIN_WIDTH
-            if v is low:  # usable panels that fail are raised, keeping their values
-                grow = usable & ~good
-                up_next = (a[grow], b[grow], v[grow])
-                split = ~usable
-            else:
-                split = ~good
-            acc_a += [a[good], a[split & narrow]]
-            acc_b += [b[good], b[split & narrow]]
-            acc_kind += [kind[good], np.full(int(np.sum(split & narrow)), KIND_EXACT)]
-            pad = np.zeros((int(np.sum(good)), NCOEF))
-            pad[:, : coef.shape[1]] = coef[good]
-            acc_coef += [pad, np.zeros((int(np.sum(split & narrow)), NCOEF))]
-            split &= ~narrow
-            m = 0.5 * (a[split] + b[split])
-            split_a += [a[split], m]
-            split_b += [m, b[split]]
-        new_a, new_b = np.concatenate(split_a), np.concatenate(split_b)
-        up_a, up_b, up_v = up_next
-    a = np.concatenate(acc_a)
+        vals = _values(_nodes(new_a, new_b, up_a, up_b, x_low, odd), p1, p2, w, rtol)
+        *fin, new_a, new_b, up_a, up_b, up_v = _round(
+            new_a, new_b, up_a, up_b, up_v, vals, x_low, m_low, x_high, m_high, density
+        )
+        done.append(fin)
+    a, b, kinds, coefs = (np.concatenate(parts) for parts in zip(*done))
     order = np.argsort(a)
-    edges = np.append(a[order], np.max(np.concatenate(acc_b)))
-    kinds = np.concatenate(acc_kind)[order].astype(np.int64)
-    coefs = np.ascontiguousarray(np.concatenate(acc_coef)[order])
+    edges = np.append(a[order], np.max(b))
+    coefs = np.ascontiguousarray(coefs[order])
     # drop trailing coefficients whose absolute sum is below TOL / 10
     tail = np.cumsum(np.abs(coefs[:, ::-1]), axis=1)
     sizes = np.maximum(1, NCOEF - np.count_nonzero(tail <= 0.1 * TOL, axis=1)).astype(np.int64)
-    return edges, kinds, sizes, coefs
+    return edges, kinds[order], sizes, coefs
 
 
 @jit(inline="always")
