@@ -144,10 +144,10 @@ def _block_logs(v: np.ndarray, k1: int, eps: float) -> tuple[np.ndarray, np.ndar
 
 def _block_diffs(v: np.ndarray, k1: int, eps: float) -> np.ndarray:
     """The block statistics ``D_i = log|Y_i| - mean_{j in block i} log|X_j|`` (exact logs),
-    computed 2**16 blocks at a time to bound memory."""
+    computed about 2**20 values at a time to bound memory."""
     k2 = v.shape[0] // k1
     d = np.empty(k2)
-    step = 1 << 16
+    step = max(1, (1 << 20) // k1)
     for b0 in range(0, k2, step):
         b1 = min(k2, b0 + step)
         ly, la = _block_logs(v[b0 * k1 : b1 * k1], k1, eps)
