@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["main", "read_column", "TAIL_METHODS"]
 
 #: Estimators of :mod:`stabletail.estimators` offered by ``stabletail tail``.
-TAIL_METHODS = ("mohammadi", "log_moment", "hill", "pickands", "moments")
+TAIL_METHODS = ("mohammadi", "mohammadi_quantile", "log_moment", "hill", "pickands", "moments")
 
 
 def read_column(path: str, column: int = 0) -> np.ndarray:
@@ -108,7 +108,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     x = read_column(args.file, args.column)
     res = getattr(estimators, args.method)(x, **_parse_sets(args.param))
     if args.json:
-        print(json.dumps(_result_dict(res, ("method", "alpha", "stderr", "n", "params"), args.level)))
+        print(json.dumps(_result_dict(res, ("method", "alpha", "stderr", "stderr_method", "n", "params"), args.level)))
     else:
         _print_summary(res, args.level)
     return 0

@@ -90,8 +90,15 @@ def test_tail_json_and_summary(tmp_path, capsys):
     # true alpha = 1: within 4 of the estimator's own standard errors
     assert abs(d["alpha"] - 1.0) < 4 * d["stderr"]
     assert d["ci"][0] < d["alpha"] < d["ci"][1]
+    assert d["stderr_method"] == "asymptotic"
     assert main(["tail", str(p), "--method", "log_moment"]) == 0
     assert "alpha" in capsys.readouterr().out
+    argv = ["tail", str(p), "--json", "--method", "mohammadi_quantile", "--param", 'stderr="bootstrap"',
+            "--param", "n_boot=200", "--param", "random_state=3"]
+    assert main(argv) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["method"] == "mohammadi_quantile" and d["stderr_method"] == "bootstrap"
+    assert abs(d["alpha"] - 1.0) < 4 * d["stderr"]
     assert main(["tail", str(p), "--method", "TailIndex"]) == 2
     assert "--method must be one of" in capsys.readouterr().err
     assert main(["tail", str(tmp_path / "missing.txt")]) == 2
