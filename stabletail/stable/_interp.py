@@ -231,7 +231,9 @@ def _round(new_a, new_b, up_a, up_b, up_v, vals, x_low, m_low, x_high, m_high, d
     ns = 0
     nr = 0
     for grp in range(2):
-        a, b, kind, coef, good, usable = (new_a, new_b, kl, cl, gl, ul) if grp == 0 else (up_a, up_b, kh, ch, gh, uh)
+        a, b, kind, coef, good, usable = (
+            (new_a, new_b, kl, cl, gl, ul) if grp == 0 else (up_a, up_b, kh, ch, gh, uh)
+        )
         for i in range(a.size):
             if good[i]:
                 fa[nf] = a[i]
@@ -271,7 +273,7 @@ def build(p1: np.ndarray, p2: np.ndarray, w: float, density: bool):
     ul, ur = math.asinh(zl), math.asinh(zr)
     if not ur > ul:
         return None
-    n0 = max(1, int(math.ceil((ur - ul) / WIDTH)))
+    n0 = max(1, math.ceil((ur - ul) / WIDTH))
     e = np.linspace(ul, ur, n0 + 1)
     (x_low, m_low), (x_high, m_high) = _RULES[density]
     odd = np.ascontiguousarray(x_high[1::2])  # the points of the second try that the first lacks
