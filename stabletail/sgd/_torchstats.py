@@ -34,7 +34,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-
 F64 = torch.float64
 
 #: Use the numba kernels for float32/float64 rows on the CPU (the tests switch it off

@@ -197,7 +197,7 @@ def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -
 
     m = a.size
     pos = [q * (m - 1) for q in qs]
-    ranks = np.asarray(sorted({int(math.floor(p)) for p in pos} | {min(int(math.floor(p)) + 1, m - 1) for p in pos}
+    ranks = np.asarray(sorted({math.floor(p) for p in pos} | {min(math.floor(p) + 1, m - 1) for p in pos}
                               | set(extra)), dtype=np.int64)
     vals = np.empty(ranks.size)
     a64 = np.ascontiguousarray(a, dtype=np.float64)
@@ -206,7 +206,7 @@ def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -
     stat = dict(zip(ranks.tolist(), vals.tolist()))
     quant = []
     for p in pos:
-        lo = int(math.floor(p))
+        lo = math.floor(p)
         a_lo, a_hi = stat[lo], stat[min(lo + 1, m - 1)]
         quant.append(a_lo if (a_hi == a_lo or p == lo) else a_lo + (p - lo) * (a_hi - a_lo))
     return quant, [stat[r] for r in extra]
