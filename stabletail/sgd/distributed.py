@@ -231,8 +231,9 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     Notes
     -----
     Communication: a handful of ``d``-vector all-reduces per pass (float64),
-    one broadcast of a gradient, and an all-gather of 4 numbers per pooled
-    block stream. As with :func:`stabletail.sgd.harvest`, the model's modes,
+    one broadcast of a gradient, and an all-reduce of the per-block sums of the
+    pooled streams (``N / K1`` numbers for a stream of ``N`` entries, about
+    ``sqrt(N)``). As with :func:`stabletail.sgd.harvest`, the model's modes,
     buffers and the RNG state are restored on exit.
     """
     if not dist.is_available() or not dist.is_initialized():
