@@ -63,9 +63,10 @@ def test_rvs_reproducible_and_thread_independent():
 
 @pytest.mark.parametrize("a,b", [(1.5, 0.5), (1.0, 0.7), (1.0 + 3e-7, -0.4)])
 def test_rvs_depends_only_on_seed_and_index(a, b):
-    """Same values for 1 and all threads, and for every size: sizes straddle the chunk and block edges."""
-    c, blk = _rvs.CHUNK, _rvs.BLOCK
-    sizes = [1, blk - 1, blk + 1, c - 1, c, c + 1, 3 * c + blk + 7]
+    """Same values for 1 and all threads, and for every size: sizes straddle the chunk and block
+    edges and the size from which the chunks run in parallel."""
+    c, blk, par = _rvs.CHUNK, _rvs.BLOCK, _rvs.PARALLEL_MIN
+    sizes = [1, blk - 1, blk + 1, c - 1, c, c + 1, 3 * c + blk + 7, par - 1, par, par + c + 5]
     old = numba.get_num_threads()
     try:
         numba.set_num_threads(1)

@@ -115,50 +115,70 @@ def _cms_block(alpha, inva, zeta, th0, lfac, y, w, sa, q, cu, z):
         z[j] = sa[j] * _exp(z[j]) + zeta
 
 
-@jit(parallel=True, fastmath=FASTMATH)
-def rvs_fill(key, alpha, beta, scale, loc, out):
-    """``out[i] = loc + scale * Z_i``, Z_i standardised S0 variates of draw ``i`` of ``key``.
+@jit(fastmath=FASTMATH)
+def _fill_chunks(key, c0, c1, alpha, beta, scale, loc, out):
+    """``out[i] = loc + scale * Z_i`` for the draws ``i`` of chunks ``c0 .. c1 - 1`` (CHUNK draws each).
 
-    For 0 < |alpha - 1| < DALPHA_RVS the S1 shift zeta is huge and cancels;
-    the (smooth in alpha) map is then interpolated linearly between alpha = 1
-    and alpha = 1 +- DALPHA_RVS. Work is split in fixed chunks of CHUNK draws,
-    each done in whole blocks of BLOCK draws through small scratch arrays (the
-    last block of the call computes a few draws past ``n`` and drops them).
-    Every block kernel loops over the whole block (a compile-time trip count,
-    so no scalar remainder whose rounding could differ, e.g. by FMA
-    contraction): draw ``i`` is computed by the same code whatever the size,
-    chunking and thread count.
+    Z_i: standardised S0 variate of draw ``i`` of ``key``. For 0 < |alpha - 1|
+    < DALPHA_RVS the S1 shift zeta is huge and cancels; the (smooth in alpha)
+    map is then interpolated linearly between alpha = 1 and alpha = 1 +-
+    DALPHA_RVS. A chunk is done in whole blocks of BLOCK draws through small
+    scratch arrays (the last block of ``out`` computes a few draws past its
+    end and drops them). Every block kernel loops over the whole block (a
+    compile-time trip count, so no scalar remainder whose rounding could
+    differ, e.g. by FMA contraction): draw ``i`` is computed by the same code
+    whatever the size, chunking and thread count.
     """
     n = out.size
-    key = np.uint64(key)
     d = alpha - 1.0
     near = d != 0.0 and abs(d) < DALPHA_RVS
     a2 = 1.0 + math.copysign(DALPHA_RVS, d) if near else alpha
     wt = abs(d) / DALPHA_RVS
     zeta, th0, lfac = _cms_consts(a2, beta)
     inva = 1.0 / a2
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        hi = min((c + 1) * CHUNK, n)
-        y = np.empty(BLOCK)
-        w = np.empty(BLOCK)
-        sa = np.empty(BLOCK)
-        q = np.empty(BLOCK)
-        cu = np.empty(BLOCK)
-        z = np.empty(BLOCK)
-        for lo in range(c * CHUNK, hi, BLOCK):
-            if d == 0.0 and beta == 0.0:
-                _cauchy_block(key, lo, z)
-            elif d == 0.0:
-                _draw_block(key, lo, y, w)
-                _weron_block(beta, y, w, z)
-            else:
-                _draw_block(key, lo, y, w)
-                _cms_block(a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
-                if near:
-                    _weron_block(beta, y, w, sa)
-                    for j in range(BLOCK):
-                        z[j] = (1.0 - wt) * sa[j] + wt * z[j]
-            for j in range(BLOCK):
-                z[j] = loc + scale * z[j]
-            for j in range(min(BLOCK, hi - lo)):
-                out[lo + j] = z[j]
+    y = np.empty(BLOCK)
+    w = np.empty(BLOCK)
+    sa = np.empty(BLOCK)
+    q = np.empty(BLOCK)
+    cu = np.empty(BLOCK)
+    z = np.empty(BLOCK)
+    for lo in range(c0 * CHUNK, min(c1 * CHUNK, n), BLOCK):
+        if d == 0.0 and beta == 0.0:
+            _cauchy_block(key, lo, z)
+        elif d == 0.0:
+            _draw_block(key, lo, y, w)
+            _weron_block(beta, y, w, z)
+        else:
+            _draw_block(key, lo, y, w)
+            _cms_block(a2, inva, zeta, th0, lfac, y, w, sa, q, cu, z)
+            if near:
+                _weron_block(beta, y, w, sa)
+                for j in range(BLOCK):
+                    z[j] = (1.0 - wt) * sa[j] + wt * z[j]
+        for j in range(BLOCK):
+            z[j] = loc + scale * z[j]
+        for j in range(min(BLOCK, n - lo)):
+            out[lo + j] = z[j]
+
+
+@jit(parallel=True)
+def _fill_parallel(key, alpha, beta, scale, loc, out):
+    """``_fill_chunks`` for all chunks of ``out``, one chunk per parallel work item."""
+    for c in prange((out.size + CHUNK - 1) // CHUNK):
+        _fill_chunks(key, c, c + 1, alpha, beta, scale, loc, out)
+
+
+PARALLEL_MIN = 8 * CHUNK  # below this many draws the parallel launch costs more than it saves
+
+
+def rvs_fill(key: np.uint64, alpha: float, beta: float, scale: float, loc: float, out: np.ndarray) -> None:
+    """``out[i] = loc + scale * Z_i`` for all ``i`` (see ``_fill_chunks``); parallel for large ``out``.
+
+    The result is the same either way: each chunk is computed by the same
+    compiled ``_fill_chunks``.
+    """
+    key = np.uint64(key)
+    if out.size < PARALLEL_MIN:
+        _fill_chunks(key, 0, (out.size + CHUNK - 1) // CHUNK, alpha, beta, scale, loc, out)
+    else:
+        _fill_parallel(key, alpha, beta, scale, loc, out)
