@@ -16,8 +16,8 @@ per-coordinate standard deviations and the zero-noise coordinates first, then
 the noise statistics), with memory a few ``d``-sized buffers. On the CPU the
 statistics of float32/float64 rows run in numba kernels
 (:mod:`stabletail.sgd._kernels`), elsewhere in torch (:mod:`stabletail.sgd._torchstats`).
-The row buffer and the accumulators are reused by the next harvest in the process
-(each up to 256 MiB), which spares it the page faults of fresh memory.
+On the CPU the row buffer and the accumulators are reused by the next harvest in the
+process (each up to 256 MiB), which spares it the page faults of fresh memory.
 
 :func:`stabletail.sgd.distributed.harvest_distributed` runs the same private core,
 :func:`_harvest`, with hooks that combine the ranks' accumulators after each pass.
@@ -539,7 +539,8 @@ def _take_workspace(role: str, n: int, device: torch.device, dtype: torch.dtype)
 
 
 def _give_workspace(role: str, ws: torch.Tensor) -> None:
-    if ws.numel() * ws.element_size() <= _KEEP_BYTES:
+    # CPU only: torch's CUDA allocator already keeps freed blocks, and device memory is scarcer
+    if ws.device.type == "cpu" and ws.numel() * ws.element_size() <= _KEEP_BYTES:
         with _workspace_lock:
             _workspaces[(role, str(ws.device), ws.dtype)] = ws
 
