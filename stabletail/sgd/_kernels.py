@@ -7,7 +7,8 @@ one sweep over it instead of the dozen or so memory passes of the torch
 formulation. Both kernels walk the rows in column tiles (``tile`` columns of
 every row of the chunk, tiles never straddling a parameter tensor), so the
 per-coordinate accumulators of a tile stay in the L1/L2 cache while all rows
-go by.
+go by. Rows go through the per-coordinate accumulators in pairs, which halves
+their load/store traffic.
 
 ``log(|e| + eps)`` is taken from the bit pattern of ``|e| + eps`` with
 :func:`stabletail._vecmath._log_bits` (a loop that vectorises, unlike one that
@@ -22,7 +23,11 @@ one (variant, scope) pair: variant 0 takes every column, variant 1 only the
 columns with non-zero noise (``pc`` counts them, ``nzcol`` lists them); scope
 is a parameter tensor or the whole model. Zero-noise columns hold an exact 0
 in the noise, so a segment of original columns between two block boundaries of
-variant 1 has the same sum as the compacted segment.
+variant 1 has the same sum as the compacted segment. Each row tile is walked
+once, segment by segment between consecutive block boundaries of any stream.
+
+:func:`order_stats` selects order statistics of positive values (the coordinate
+alphas) in linear time, for the per-coordinate medians and quantiles.
 """
 
 from __future__ import annotations
