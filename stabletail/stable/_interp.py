@@ -13,8 +13,8 @@ points give degree 17). A panel whose last ``TAIL`` Chebyshev coefficients are
 not all below ``TOL`` (absolute, in the logarithm, i.e. a relative error of the
 function) gets the points in between (twice the degree, old values reused), and
 is bisected if that does not suffice either. Node values come from the exact
-kernel, one parallel call per round (every node independent, so the result
-does not depend on the number of threads). The table reaches |z| = ``Z_CAP``;
+kernel, one call per round (parallel from ``PARALLEL_WORK`` nodes; every node
+independent, so the result does not depend on the number of threads). The table reaches |z| = ``Z_CAP``;
 farther points, panels where the function underflows and panels still failing
 at ``MIN_WIDTH`` go to the exact kernel. The interpolation error is measured in
 ``tests/test_stable.py`` against the exact kernel.
@@ -104,7 +104,7 @@ def _range(p1, p2, w) -> tuple[float, float]:
 
 
 def _values(u, p1, p2, w, rtol):
-    """(pdf, cdf, sf) at z = sinh(u) (flat), one parallel kernel call.
+    """(pdf, cdf, sf) at z = sinh(u) (flat), one kernel call (parallel from PARALLEL_WORK points).
 
     Threads get contiguous chunks and quadrature points (centre) cost ~100x
     series points (tails), so the points are dealt out evens first, then odds.
@@ -116,7 +116,7 @@ def _values(u, p1, p2, w, rtol):
     f = np.empty_like(z)
     c = np.empty_like(z)
     s = np.empty_like(z)
-    _k.eval_many_parallel(z, p1, p2, w, rtol, f, c, s)
+    _k.eval_many(z, p1, p2, w, f, c, s, rtol)
     out = np.empty((3, u.size))
     out[0, perm] = f
     out[1, perm] = c
