@@ -351,3 +351,31 @@ def test_float32_zero_noise_coordinates_are_found():
     res = harvest(model, loss, data, batch, store=True, gaussianity_tests=None)
     e = res.noise
     assert res.layers[-1]["n_zero"] == int(np.all(e == 0.0, axis=0).sum()) == 40
+
+
+class _DeadLayer(torch.nn.Module):
+    """A layer whose input is always zero (every weight without noise) beside a live one."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(3, 1, bias=False)
+        self.b = torch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.a(x[:, :3] * 0.0) + self.b(x[:, 3:])
+
+
+@pytest.mark.parametrize("buffer_bytes", [2**30, 0])
+def test_a_layer_without_noise(buffer_bytes):
+    torch.manual_seed(0)
+    model = _DeadLayer().double()
+    x, y = _data(n=130, p=7)
+    res = harvest(model, _mse, (x, y), 10, buffer_bytes=buffer_bytes, gaussianity_tests=None)
+    assert res.status == "ok" and res.layers[0]["n_zero"] == 3
+    pc = res.rows("per_coordinate", "a.weight", "included")[0]
+    # every coordinate has alpha_j = inf (no noise): the median is inf, all are >= 2
+    assert pc["alpha"] == math.inf and pc["frac_ge_2"] == 1.0 and pc["status"] == "ok"
+    for row in res.rows(layer="a.weight", zeros="excluded"):  # nothing left to estimate from
+        assert row["n_coordinates"] == 0 and row["status"] == "undefined", row
+    for row in res.rows(layer="b.weight"):  # the live layer is unaffected
+        assert row["status"] == "ok" and math.isfinite(row["alpha"]), row

@@ -124,8 +124,10 @@ class HarvestResult:
         - ``frac_ge_2``: fraction of coordinates whose alpha is at or above 2
           (per_coordinate only, NaN otherwise);
         - ``n_batches``, ``batch_size``: ``K`` and the minibatch size;
-        - ``status``: ``"ok"``, ``"undefined"`` (no estimate possible, e.g. a
-          one-element layer with prime ``K``) or the result's status.
+        - ``status``: ``"ok"``, ``"undefined"`` (no finite estimate possible,
+          e.g. a one-element layer with prime ``K``; for ``per_coordinate`` only
+          when no coordinate has an estimate: its median is ``inf`` when most
+          coordinates of the layer have no noise) or the result's status.
     gaussianity : tuple of dict
         One row per (layer, test): ``layer`` plus the keys of
         :func:`stabletail.sgd.gaussianity.gaussianity` (zero-noise coordinates
@@ -914,7 +916,9 @@ def _build_table(
                     out.update(n=main.rows_used, block_size=main.k1)
                 if est is not None:
                     out.update(alpha=est[0], stderr=est[1], ci_low=est[2], ci_high=est[3])
-                if status == "ok" and not math.isfinite(out["alpha"]):
+                # a per-coordinate median may be inf (most coordinates without noise): still an answer
+                undefined = math.isnan(out["alpha"]) if proto == "per_coordinate" else not math.isfinite(out["alpha"])
+                if status == "ok" and undefined:
                     out["status"] = "undefined"
                 rows.append(out)
     order = {p: i for i, p in enumerate(protocols)}
