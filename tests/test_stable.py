@@ -202,6 +202,25 @@ def test_alpha_one_tail_to_1e8():
         assert stable.sf(x, 1.0, b) == pytest.approx((1 + b) / (math.pi * x), rel=1e-5)
 
 
+@pytest.mark.parametrize("b", [0.5, -0.3, 0.9])
+def test_alpha_one_tail_series_consistent(b):
+    """alpha = 1, beta != 0: far tails come from the series in 1/x and log x.
+
+    The pdf and the tail probabilities are separate sums, so check pdf = -d sf / dx
+    (and d cdf / dx on the left) by a central difference with h = 1e-3 x: its error is
+    h^2 f''/ 6 ~ 1e-6 f relative; and the leading term (1 + beta) / (pi x) of sf,
+    whose relative correction is O(log x / x) < 2e-4 at x = 1e5.
+    """
+    for x in (1e5, 1e7):
+        h = 1e-3 * x
+        d_sf = (stable.sf(x - h, 1.0, b) - stable.sf(x + h, 1.0, b)) / (2 * h)
+        assert stable.pdf(x, 1.0, b) == pytest.approx(d_sf, rel=3e-6)
+        d_cdf = (stable.cdf(-x + h, 1.0, b) - stable.cdf(-x - h, 1.0, b)) / (2 * h)
+        assert stable.pdf(-x, 1.0, b) == pytest.approx(d_cdf, rel=3e-6)
+        assert stable.sf(x, 1.0, b) * math.pi * x / (1 + b) == pytest.approx(1.0, abs=2e-4)
+        assert stable.cdf(-x, 1.0, b) * math.pi * x / (1 - b) == pytest.approx(1.0, abs=2e-4)
+
+
 # --------------------------------------------------------------- near alpha = 1 (S0 continuity)
 
 

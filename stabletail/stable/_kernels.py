@@ -70,6 +70,28 @@ _WG = np.array([
     0.417959183673469387755102040816327,
 ])
 
+# alpha = 1 tail series (see _alpha1_consts): N1 terms; Gamma^(j)(m), m = 1..N1 + 1,
+# j = 0..N1, from Gamma(m) times complete Bell polynomials of the polygammas at m
+N1 = 5
+
+
+def _gamma_derivatives() -> np.ndarray:
+    zeta = [0.0, 0.0, PI**2 / 6, 1.2020569031595942, PI**4 / 90, 1.0369277551433699, PI**6 / 945]
+    out = np.zeros((N1 + 2, N1 + 1))
+    for m in range(1, N1 + 2):
+        # psi^(k)(m) = -euler + H_(m-1) (k = 0), (-1)^(k+1) k! (zeta(k+1) - sum_(i<m) i^-(k+1))
+        x = [-0.5772156649015329 + sum(1.0 / i for i in range(1, m))]
+        x += [(-1) ** (k + 1) * math.factorial(k) * (zeta[k + 1] - sum(i ** -(k + 1.0) for i in range(1, m))) for k in range(1, N1)]
+        bell = [1.0]
+        for j in range(N1):
+            bell.append(sum(math.comb(j, i) * bell[j - i] * x[i] for i in range(j + 1)))
+        out[m] = [math.gamma(m) * v for v in bell]
+    return out
+
+
+_GAMMA_D = _gamma_derivatives()
+_BINOM = np.array([[math.comb(n, k) for k in range(N1 + 1)] for n in range(N1 + 1)], dtype=np.float64)
+
 # ---------------------------------------------------------------- plan layout
 # general part
 P_ALPHA, P_BETA, P_KIND, P_ZETA, P_FZETA, P_CZETA = 0, 1, 2, 3, 4, 5
@@ -417,6 +439,81 @@ def _side_point(yy, p, o, rtol):
 
 
 @jit
+def _alpha1_consts(b, p, o):
+    """Tail series of the alpha = 1 law (S1, scale 1) with skewness b, for x -> +inf.
+
+    Expanding phi(t) = exp(-t (1 + i c log t)), c = 2 b / pi, in powers of t and
+    integrating term by term (int_0^inf e^(-itx) t^(s-1) log(t)^k dt is the k-th
+    s-derivative of Gamma(s) (ix)^(-s)) gives pdf ~ (1/pi) sum_n Re[P_n(w)] x^(-n-1)
+    and sf ~ (1/pi) sum_n Im[Q_n(w)] x^(-n), w = -(log x + i pi/2), polynomials of
+    degree n. Their complex coefficients go to o + S_COEF (pdf) and o + S_COEF + KMAX (sf).
+    """
+    c = 2.0 * b / PI
+    for dens in range(2):
+        base = o + S_COEF + (0 if dens == 1 else KMAX)
+        idx = 0
+        for n in range(1, N1 + 1):
+            s = n + 1 if dens == 1 else n
+            pref = (-1.0) ** n / math.gamma(n + 1.0) * (-1j) ** s
+            for m in range(n + 1):
+                a = 0j
+                for k in range(m, n + 1):
+                    a += pref * _BINOM[n, k] * (1j * c) ** k * _BINOM[k, m] * _GAMMA_D[s, k - m]
+                p[base + 2 * idx] = a.real
+                p[base + 2 * idx + 1] = a.imag
+                idx += 1
+
+
+@jit
+def _alpha1_series(x, p, o):
+    """(pdf, tail) of the alpha = 1 law at x > 0 from the series at side o; and the last terms."""
+    w = complex(-math.log(x), -HALF_PI)
+    f = 0.0
+    t = 0.0
+    lf = 0.0
+    lt = 0.0
+    idx = 0
+    for n in range(1, N1 + 1):
+        pf = 0j
+        pt = 0j
+        for m in range(n, -1, -1):
+            j = 2 * (idx + m)
+            pf = pf * w + complex(p[o + S_COEF + j], p[o + S_COEF + j + 1])
+            pt = pt * w + complex(p[o + S_COEF + KMAX + j], p[o + S_COEF + KMAX + j + 1])
+        idx += n + 1
+        lf = pf.real * x ** (-n - 1.0)
+        lt = pt.imag * x ** (-1.0 * n)
+        f += lf
+        t += lt
+    return f / PI, t / PI, abs(lf / PI), abs(lt / PI)
+
+
+@jit
+def _alpha1_cutoff(p, o, b):
+    """Smallest y (powers of sqrt(2) from 4) from which the alpha = 1 series is used at side o:
+    its last terms below SERIES_TOL of the sums, and within 1e-10 of the integral."""
+    p[o + S_YC] = math.inf
+    if b <= -1.0:  # no power tail on this side
+        return
+    _alpha1_consts(b, p, o)
+    y = 4.0
+    for _ in range(60):
+        f, t, lf, lt = _alpha1_series(y, p, o)
+        if f > 0.0 and t > 0.0 and lf <= SERIES_TOL * f and lt <= SERIES_TOL * t:
+            # the integral of the law with skewness |beta| at yr = +-y
+            if o == HEAD:
+                fi, ti = _integrate(y, p, HEAD, KIND_ALPHA1, False, RTOL)
+            else:
+                fi, ti = _integrate(-y, p, HEAD, KIND_ALPHA1, True, RTOL)
+            fi /= 2.0 * p[HEAD + S_B]
+            ti /= PI
+            if abs(f - fi) <= 1e-10 * fi and abs(t - ti) <= 1e-10 * ti:
+                p[o + S_YC] = y
+                return
+        y *= math.sqrt(2.0)
+
+
+@jit
 def _point(z, p, rtol):
     """(pdf, cdf, sf) at the standardised S0 point z for one plan."""
     if math.isnan(z):
@@ -443,15 +540,23 @@ def _point(z, p, rtol):
         return f, s, c
     if kind == KIND_ALPHA1:
         # one side, stored for b = |beta| > 0; the representation holds for all real y
+        # (tail series from the cut-offs at HEAD (right) and HEAD + SIDE (left))
         pos = p[P_BETA] > 0.0
         yr = z if pos else -z
-        if yr >= 0.0:
+        if yr >= p[HEAD + S_YC]:
+            f, sr = _alpha1_series(yr, p, HEAD)[:2]
+            cr = 1.0 - sr
+        elif -yr >= p[HEAD + SIDE + S_YC]:
+            f, cr = _alpha1_series(-yr, p, HEAD + SIDE)[:2]
+            sr = 1.0 - cr
+        elif yr >= 0.0:
             f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, False, rtol)  # t = pi * sf(yr)
             cr, sr = 1.0 - t / PI, t / PI
+            f /= 2.0 * p[HEAD + S_B]
         else:
             f, t = _integrate(yr, p, HEAD, KIND_ALPHA1, True, rtol)  # t = pi * cdf(yr)
             cr, sr = t / PI, 1.0 - t / PI
-        f /= 2.0 * p[HEAD + S_B]
+            f /= 2.0 * p[HEAD + S_B]
         if pos:
             return f, cr, sr
         return f, sr, cr
@@ -507,6 +612,8 @@ def make_plan(alpha, beta):
             p[P_KIND] = KIND_ALPHA1
             p[HEAD + S_B] = abs(beta)
             p[HEAD + S_L] = PI
+            _alpha1_cutoff(p, HEAD, abs(beta))
+            _alpha1_cutoff(p, HEAD + SIDE, -abs(beta))
         return p
     p[P_KIND] = KIND_GENERAL
     if alpha == 2.0:
