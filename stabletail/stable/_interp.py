@@ -32,7 +32,7 @@ from . import _kernels as _k
 POINTS = {True: 16, False: 8}  # Lobatto intervals of a first try: density / cdf tables
 WIDTH = 1.5  # initial panel width in u
 TOL = 5e-10  # on the last TAIL Chebyshev coefficients of the logarithm
-TAIL = 4
+TAIL = 3
 OTHER_MIN = 0.1  # smallest value of 1 - (interpolated cdf or sf) on a panel
 MIN_POINTS = 1000  # use the interpolant from this many points on
 # quadrature tolerance at the nodes of distribution tables (they need cdf / sf, whose
