@@ -81,7 +81,9 @@ def _gamma_derivatives() -> np.ndarray:
     for m in range(1, N1 + 2):
         # psi^(k)(m) = -euler + H_(m-1) (k = 0), (-1)^(k+1) k! (zeta(k+1) - sum_(i<m) i^-(k+1))
         x = [-0.5772156649015329 + sum(1.0 / i for i in range(1, m))]
-        x += [(-1) ** (k + 1) * math.factorial(k) * (zeta[k + 1] - sum(i ** -(k + 1.0) for i in range(1, m))) for k in range(1, N1)]
+        for k in range(1, N1):
+            partial = sum(i ** -(k + 1.0) for i in range(1, m))
+            x.append((-1) ** (k + 1) * math.factorial(k) * (zeta[k + 1] - partial))
         bell = [1.0]
         for j in range(N1):
             bell.append(sum(math.comb(j, i) * bell[j - i] * x[i] for i in range(j + 1)))
