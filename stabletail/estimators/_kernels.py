@@ -370,6 +370,19 @@ def _expand_counts(counts, w, sample):
     return off
 
 
+@jit
+def _recount_wide(w, seed, r, m, buf, sample):
+    """Resample ``r`` counted in int64 and expanded into ``sample`` (the rare path of
+    :func:`dbs_group`; a separate function, which keeps the hot loop lean)."""
+    wide = np.zeros(w.size, np.int64)
+    _count_draws_block(wide, buf, seed, r, m, w.size)
+    _expand_counts(wide, w, sample)
+
+
+_LANES = 32  # segments of a resample whose AMSE terms are computed side by side (SIMD lanes)
+_ROWS = 8  # rows per tile of the segment transpose
+
+
 @jit(fastmath=_FM)
 def dbs_group(w, m, r0, r1, seed, inv, acc):
     """Add ``(M2(k) - 2 M1(k)**2)**2`` of resamples ``r0 .. r1-1`` (size ``m``) into
@@ -377,39 +390,74 @@ def dbs_group(w, m, r0, r1, seed, inv, acc):
 
     ``w`` is the log data sorted in decreasing order, minus its first value (length
     n < 2**31). Sorting a resample is replaced by counting how often each order statistic
-    of ``w`` was drawn and expanding the counts in
-    order: O(n + m) per resample. Resample ``r`` uses SplitMix64 seeded from
-    ``seed`` and ``r``, two 32-bit indices per draw, ``idx = (u32 * n) >> 32``,
-    drawn in vectorised blocks (:func:`_count_draws_block`, about 35% less time for
-    the draws than one SplitMix64 step at a time).
-    The counts are bytes (a quarter of the memory traffic of int32, about 15% faster)
-    and are cleared by one ``memset`` after the expansion (one store less per order
-    statistic in the expansion loop); a count above 255 (probability below 1e-500 per
-    index, since m <= n) shows as a short resample, which is then counted again in int64.
+    of ``w`` was drawn and expanding the counts in order: O(n + m) per resample. Resample
+    ``r`` uses SplitMix64 seeded from ``seed`` and ``r``, two 32-bit indices per draw,
+    ``idx = (u32 * n) >> 32``, drawn in vectorised blocks (:func:`_count_draws_block`).
+    The counts are bytes (a quarter of the memory traffic of int32) cleared by one
+    ``memset``; a count above 255 (probability below 1e-500 per index, since m <= n)
+    shows as a short resample, which is then counted again in int64.
+
+    The AMSE terms need the running sums of the sorted resample, a serial chain. The
+    resample is cut into ``_LANES`` segments of ``seg = inv.shape[0]`` positions
+    (``_LANES * seg >= m``); each segment starts from the sums of the segments before it
+    (one vectorised pass), and after a tiled transpose the segments advance side by side,
+    one SIMD lane each. ``inv[i, l] = 1/t`` and the terms are kept in the same layout, for
+    position ``t = l * seg + i`` (``inv`` is 0 at t = 0); the terms of positions ``t >= m``
+    (padding) are dropped.
     """
     n = w.size
+    seg = inv.shape[0]
     counts = np.zeros(n, np.uint8)
     buf = np.empty(_DRAW_BLOCK, np.uint32)
-    sample = np.empty(m + 2)
+    sample = np.zeros(_LANES * seg + 2)
+    rows = sample[: _LANES * seg].reshape((_LANES, seg))
+    lanes = np.empty((seg, _LANES))
+    terms = np.zeros((seg, _LANES))
+    s1 = np.empty(_LANES)
+    s2 = np.empty(_LANES)
     for r in range(r0, r1):
         _count_draws_block(counts, buf, seed, r, m, n)
         got = _expand_counts(counts, w, sample)
         counts[:] = 0
         if got != m:
-            wide = np.zeros(n, np.int64)
-            _count_draws_block(wide, buf, seed, r, m, n)
-            _expand_counts(wide, w, sample)
-        s1 = sample[0]
-        s2 = s1 * s1
-        for t in range(1, m):
-            x = sample[t]
-            a = s1 * inv[t]
-            d1 = a - x
-            d2 = s2 * inv[t] - 2.0 * x * a + x * x
-            q = d2 - 2.0 * d1 * d1
-            acc[t - 1] += q * q
-            s1 += x
-            s2 += x * x
+            _recount_wide(w, seed, r, m, buf, sample)
+        c1 = 0.0
+        c2 = 0.0
+        for l in range(_LANES):  # each segment starts from the sums before it
+            v = sample[l * seg : (l + 1) * seg]
+            a1 = 0.0
+            a2 = 0.0
+            for i in range(seg):
+                x = v[i]
+                a1 += x
+                a2 += x * x
+            s1[l] = c1
+            s2[l] = c2
+            c1 += a1
+            c2 += a2
+        for b in range(seg // _ROWS):  # transpose: segment l becomes lane l
+            for l in range(_LANES):
+                for i in range(_ROWS):
+                    lanes[b * _ROWS + i, l] = rows[l, b * _ROWS + i]
+        for i in range(seg - seg % _ROWS, seg):
+            for l in range(_LANES):
+                lanes[i, l] = rows[l, i]
+        for i in range(seg):
+            for l in range(_LANES):
+                x = lanes[i, l]
+                it = inv[i, l]
+                a = s1[l] * it
+                d1 = a - x
+                d2 = s2[l] * it - 2.0 * x * a + x * x
+                q = d2 - 2.0 * d1 * d1
+                terms[i, l] += q * q
+                s1[l] += x
+                s2[l] += x * x
+    for l in range(_LANES):
+        for i in range(seg):
+            t = l * seg + i
+            if 1 <= t < m:
+                acc[t - 1] += terms[i, l]
 
 
 @jit(parallel=True)
@@ -427,10 +475,10 @@ def dbs_amse(logs, m, n_resamples, seed, n_groups, parallel=True):
     the result is the same serial or parallel and for any thread count.
     """
     w = logs - logs[0]
+    seg = -(-m // _LANES)
+    t = np.arange(seg)[:, None] + seg * np.arange(_LANES)[None, :]  # position of inv[i, l]
+    inv = np.divide(1.0, t, out=np.zeros(t.shape), where=t > 0)
     acc = np.zeros((n_groups, m - 1))
-    inv = np.empty(m)
-    inv[0] = 0.0
-    inv[1:] = 1.0 / np.arange(1, m)
     if parallel:
         dbs_amse_parallel(w, m, n_resamples, seed, n_groups, inv, acc)
     else:
