@@ -308,6 +308,12 @@ def test_dbs_amse_kernel_matches_numpy_twin():
     got = _kernels.dbs_amse(logs, m, R, seed, 3)
     assert np.array_equal(got, _kernels.dbs_amse(logs, m, R, seed, 3, parallel=False))
     np.testing.assert_allclose(got, _dbs_amse_twin(logs, m, R, seed), rtol=1e-10, atol=1e-14)
+    # a resample long enough that its lane segments (32 of them) need both the tiled transpose
+    # and its remainder rows: m = 300 gives segments of 10 positions
+    logs = np.sort(np.log(pareto(1.2, 400, rng)))[::-1]
+    m, R = 300, 5
+    np.testing.assert_allclose(_kernels.dbs_amse(logs, m, R, seed, 2), _dbs_amse_twin(logs, m, R, seed),
+                               rtol=1e-10, atol=1e-14)
     # counts above 255 (impossible when m <= n, as in hill) overflow the byte counts and take
     # the exact int64 recount: 7 order statistics, 2000 draws
     logs = np.sort(np.log(pareto(1.2, 7, rng)))[::-1]
