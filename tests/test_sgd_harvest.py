@@ -344,6 +344,85 @@ def test_cpu_kernels_agree_with_the_torch_path(monkeypatch, dtype):
     np.testing.assert_allclose(e1, e0, rtol=0, atol=4 * ulp * np.abs(e0).max())
 
 
+def _bits(res):
+    """Every table and array of a harvest, as exact values (floats compared bit for bit)."""
+    arrays = (res.full_gradient, res.grad_norms, res.noise_norms, res.noise, res.per_coordinate_alpha)
+    return (res.table, res.gaussianity, res.directions, res.layers,
+            [None if a is None else a.tobytes() for a in arrays])
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cpu_kernels_give_the_same_bits_on_any_number_of_threads(monkeypatch, dtype):
+    # The kernels share fixed column tiles among numba's threads, as many as torch may use, and
+    # add what crosses tiles (row norms, block sums) in tile order: one or two threads, serial or
+    # parallel kernels must give identical results. Tiles of 64 columns put many tile boundaries
+    # inside the Mohammadi blocks of every stream; a parallel threshold of 0 runs the parallel
+    # kernels on this small problem.
+    import numba
+
+    from stabletail.sgd import _kernels, _torchstats
+
+    monkeypatch.setattr(_torchstats, "_TILE", 64)
+    model, loss, data, batch = _wide_problem(dtype)
+    threads_seen = []
+    for name in ("prepass", "mainpass"):
+        kernel = getattr(_kernels, name)
+
+        def spy(*args, kernel=kernel):
+            threads_seen.append((numba.get_num_threads(), args[-1]))
+            kernel(*args)
+
+        monkeypatch.setattr(_kernels, name, spy)
+    numba_before = numba.get_num_threads()
+    out = {}
+    for threads, par_min in ((1, 0), (2, 0), (2, 2**62)):
+        monkeypatch.setattr(_torchstats, "_PARALLEL_MIN", par_min)
+        torch.set_num_threads(threads)
+        try:
+            out[threads, par_min] = [
+                _bits(harvest(model, loss, data, batch, store=True, n_gaussianity=5)),
+                _bits(harvest(model, loss, data, batch, buffer_bytes=0, n_gaussianity=5)),
+            ]
+        finally:
+            torch.set_num_threads(1)
+        assert numba.get_num_threads() == numba_before  # restored after the harvest
+    # numba ran on as many threads as torch (capped at numba's maximum), in parallel when allowed
+    n2 = min(2, numba.config.NUMBA_NUM_THREADS)
+    assert {t for t in threads_seen} == {(1, False), (n2, n2 > 1), (n2, False)}
+    assert out[1, 0] == out[2, 0] == out[2, 2**62]
+    # and still the statistics of the torch formulation (tolerances of the test above)
+    monkeypatch.setattr(_torchstats, "USE_KERNELS", False)
+    ref = harvest(model, loss, data, batch, store=True, n_gaussianity=5)
+    rel = 1e-10 if dtype == torch.float64 else 1e-5
+    for ra, rb in zip(out[1, 0][0][0], ref.table):
+        for col in ("alpha", "stderr", "q05", "q95", "frac_ge_2"):
+            assert ra[col] == pytest.approx(rb[col], rel=rel, nan_ok=True), (ra, rb, col)
+
+
+def test_harvest_restores_numba_threads_when_the_loss_raises():
+    import numba
+
+    # the harvest sets numba's thread count to torch's (2) and must put back the 1 it found
+    model = _mlp()
+    before = numba.get_num_threads()
+    seen = []
+
+    def bad_loss(out, t):
+        seen.append(numba.get_num_threads())
+        raise RuntimeError("boom")
+
+    numba.set_num_threads(1)
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            harvest(model, bad_loss, _data(), 10)
+        assert seen == [min(2, numba.config.NUMBA_NUM_THREADS)]
+        assert numba.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(1)
+        numba.set_num_threads(before)
+
+
 def test_float32_zero_noise_coordinates_are_found():
     # float32 rows detect zero noise by a zero sum of squared deviations (float64), exact for
     # float32 values; the count must equal the columns of the stored noise that never move

@@ -16,6 +16,13 @@ calls ``math.log``); values that are zero, subnormal or non-finite are counted
 per tile row and redone with ``math.log``. For float32 rows a shorter series
 (:func:`_log_short`, error below 1e-9) is enough.
 
+The tiles are fixed by the layout (:func:`_tiles`), never by the number of
+threads: with ``parallel`` numba's threads share them (``prange``), each tile
+writing only its own columns; what crosses tiles (row norms, the block sums that
+begin or end in a tile's row) is kept per tile and added in tile order
+afterwards. The serial and parallel drivers run the same tile function, so the
+results are the same bits on any number of threads.
+
 Pooled block sums (Mohammadi's ``Y``) are accumulated into one float64 array
 per stream, indexed by the block's global number, so a block that straddles
 tiles, chunks, rows or ranks simply receives several partial sums. A stream is
@@ -36,60 +43,108 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import jit, prange
 from .._vecmath import _LN2, _SQRT2, LAYOUT64, _f64_as_i64, _is_special, _log, _log_bits
 
 _FM = {"reassoc", "contract", "nsz"}
 _S64, _E64, _B64, _M64, _C64 = LAYOUT64
 
 
+@jit
+def _tiles(offsets, tile):
+    """``(n_tiles, 3)``: first column, end column and parameter tensor of every column tile.
+
+    The tiles are fixed by the layout alone (``tile`` columns, never straddling a
+    parameter tensor), whatever the number of threads.
+    """
+    n = 0
+    for li in range(offsets.size - 1):
+        n += (offsets[li + 1] - offsets[li] + tile - 1) // tile
+    out = np.empty((n, 3), dtype=np.int64)
+    n = 0
+    for li in range(offsets.size - 1):
+        for t0 in range(offsets[li], offsets[li + 1], tile):
+            out[n, 0] = t0
+            out[n, 1] = min(t0 + tile, offsets[li + 1])
+            out[n, 2] = li
+            n += 1
+    return out
+
+
 @jit(fastmath=_FM)
-def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile):
+def _prepass_tile(g, t0, t1, first, s1, s2, spread, sq_t):
+    """:func:`prepass` on the columns ``[t0, t1)``; ``sq_t[i]`` gets the tile's part of row ``i``'s norm."""
+    r = g.shape[0]
+    track = spread.size > 0
+    w = t1 - t0
+    # loops over views from index 0 vectorise (no wrap-around of negative indices)
+    f, a1, a2 = first[t0:t1], s1[t0:t1], s2[t0:t1]
+    sp = spread[t0:t1] if track else spread
+    for i in range(0, r, 2):  # rows in pairs: half the traffic of the accumulators
+        row0 = g[i, t0:t1]
+        row1 = g[i + 1, t0:t1] if i + 1 < r else row0
+        h = 1.0 if i + 1 < r else 0.0  # weight of the second row (0: there is none)
+        acc0 = 0.0
+        acc1 = 0.0
+        if track:
+            for j in range(w):
+                x0 = np.float64(row0[j])
+                x1 = np.float64(row1[j])
+                acc0 += x0 * x0
+                acc1 += x1 * x1
+                d0 = x0 - f[j]
+                d1 = (x1 - f[j]) * h
+                a1[j] += d0 + d1
+                a2[j] += d0 * d0 + d1 * d1
+                sp[j] = max(sp[j], max(abs(d0), abs(d1)))
+        else:
+            for j in range(w):
+                x0 = np.float64(row0[j])
+                x1 = np.float64(row1[j])
+                acc0 += x0 * x0
+                acc1 += x1 * x1
+                d0 = x0 - f[j]
+                d1 = (x1 - f[j]) * h
+                a1[j] += d0 + d1
+                a2[j] += d0 * d0 + d1 * d1
+        sq_t[i] = acc0
+        if i + 1 < r:
+            sq_t[i + 1] = acc1
+
+
+@jit(parallel=True)
+def _prepass_par(g, first, s1, s2, spread, tiles, part):
+    for ti in prange(tiles.shape[0]):
+        _prepass_tile(g, tiles[ti, 0], tiles[ti, 1], first, s1, s2, spread, part[ti])
+
+
+@jit
+def _prepass_ser(g, first, s1, s2, spread, tiles, part):
+    for ti in range(tiles.shape[0]):
+        _prepass_tile(g, tiles[ti, 0], tiles[ti, 1], first, s1, s2, spread, part[ti])
+
+
+@jit
+def prepass(g, k0, first, s1, s2, spread, sq, offsets, tile, parallel):
     """Raw-gradient statistics of rows ``k0 .. k0 + len(g)``.
 
     Per coordinate ``j`` (float64): ``s1 += g - first``, ``s2 += (g - first)**2``,
     and, unless ``spread`` is empty, ``spread = max(spread, |g - first|)``; per
-    row and parameter tensor ``l``: ``sq[k, l] += sum g**2``.
+    row and parameter tensor ``l``: ``sq[k, l] += sum g**2``. With ``parallel``
+    the column tiles are shared among numba's threads; the tiles' parts of the
+    row norms are added in tile order afterwards, so the result is the same bits
+    either way.
     """
-    r = g.shape[0]
-    track = spread.size > 0
-    for li in range(offsets.size - 1):
-        for t0 in range(offsets[li], offsets[li + 1], tile):
-            t1 = min(t0 + tile, offsets[li + 1])
-            w = t1 - t0
-            # loops over views from index 0 vectorise (no wrap-around of negative indices)
-            f, a1, a2 = first[t0:t1], s1[t0:t1], s2[t0:t1]
-            sp = spread[t0:t1] if track else spread
-            for i in range(0, r, 2):  # rows in pairs: half the traffic of the accumulators
-                row0 = g[i, t0:t1]
-                row1 = g[i + 1, t0:t1] if i + 1 < r else row0
-                h = 1.0 if i + 1 < r else 0.0  # weight of the second row (0: there is none)
-                acc0 = 0.0
-                acc1 = 0.0
-                if track:
-                    for j in range(w):
-                        x0 = np.float64(row0[j])
-                        x1 = np.float64(row1[j])
-                        acc0 += x0 * x0
-                        acc1 += x1 * x1
-                        d0 = x0 - f[j]
-                        d1 = (x1 - f[j]) * h
-                        a1[j] += d0 + d1
-                        a2[j] += d0 * d0 + d1 * d1
-                        sp[j] = max(sp[j], max(abs(d0), abs(d1)))
-                else:
-                    for j in range(w):
-                        x0 = np.float64(row0[j])
-                        x1 = np.float64(row1[j])
-                        acc0 += x0 * x0
-                        acc1 += x1 * x1
-                        d0 = x0 - f[j]
-                        d1 = (x1 - f[j]) * h
-                        a1[j] += d0 + d1
-                        a2[j] += d0 * d0 + d1 * d1
-                sq[k0 + i, li] += acc0
-                if i + 1 < r:
-                    sq[k0 + i + 1, li] += acc1
+    tiles = _tiles(offsets, tile)
+    part = np.empty((tiles.shape[0], g.shape[0]))
+    if parallel:
+        _prepass_par(g, first, s1, s2, spread, tiles, part)
+    else:
+        _prepass_ser(g, first, s1, s2, spread, tiles, part)
+    for ti in range(tiles.shape[0]):
+        li = tiles[ti, 2]
+        for i in range(g.shape[0]):
+            sq[k0 + i, li] += part[ti, i]
 
 
 @jit(inline="always")
@@ -150,13 +205,213 @@ def _fix_logs(row, er, px_t, px2_t, pxr_t, sep, w, short):
 
 
 @jit(fastmath=_FM)
+def _main_tile(
+    ti, g, k0, t0, t1, li, gf, inv_sd, er, eps, nl,
+    px, px2, pxr, sep_pxr, rsq_t,
+    k1, rows_used, bv, py, bsq_t,
+    directions, wts, us, um,
+    n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+    hb, hp, hs, tb, tp, ts,
+    short,
+):
+    """:func:`mainpass` on the columns ``[t0, t1)`` of parameter tensor ``li`` (tile ``ti``).
+
+    Writes only the tile's columns of the per-coordinate sums and the block sums
+    that lie wholly inside one of its rows (no other tile touches those). Its parts
+    of the row norms go to ``rsq_t[i]``, of the row-block norms to ``bsq_t[i]`` (``i``:
+    the row closing the block), and of the first and last block of every stream
+    through each row to ``hb, hp, hs`` and ``tb, tp, ts`` (``[ti, i, slot]``: index into
+    ``yp``/``ys`` or -1, then the sums), for :func:`mainpass` to add in tile order.
+    """
+    r = g.shape[0]
+    ns = nl + 1
+    w = t1 - t0
+    st_sid = np.empty(2 * n_variants, dtype=np.int64)  # streams through the tile: id, block, its end
+    st_blk = np.empty(2 * n_variants, dtype=np.int64)
+    st_next = np.empty(2 * n_variants, dtype=np.int64)
+    st_first = np.empty(2 * n_variants, dtype=np.int64)  # the row's first block of the stream
+    cur_p = np.empty(2 * n_variants)  # sums of the block being walked
+    cur_s = np.empty(2 * n_variants)
+    # loops over views from index 0 vectorise (no wrap-around of negative indices)
+    gf_t, isd_t, px_t, px2_t = gf[t0:t1], inv_sd[t0:t1], px[t0:t1], px2[t0:t1]
+    pxr_t, bv_t, py_t = pxr[t0:t1], bv[t0:t1], py[t0:t1]  # bv, py: empty without row blocks
+    us_t, um_t = us[t0:t1], um[t0:t1]  # empty without directions
+    if directions:  # sums over the rows in the rows' dtype, as a matrix-vector product would be
+        ul = np.zeros_like(g[0, t0:t1])
+        ml = np.zeros_like(g[0, t0:t1])
+    for i in range(0, r, 2):
+        two = i + 1 < r
+        k = k0 + i
+        row0 = g[i, t0:t1]
+        row1 = g[i + 1, t0:t1] if two else row0
+        if directions:
+            wl0, wm0 = wts[k, li], wts[k, nl]
+            wl1, wm1 = (wts[k + 1, li], wts[k + 1, nl]) if two else (wl0 - wl0, wm0 - wm0)
+            for j in range(w):
+                x0 = row0[j]
+                x1 = row1[j]
+                ul[j] += wl0 * x0 + wl1 * x1
+                ml[j] += wm0 * x0 + wm1 * x1
+        acc0 = 0.0
+        acc1 = 0.0
+        nsp = 0
+        if two:
+            for j in range(w):
+                c = gf_t[j]
+                e0 = row0[j] - c
+                e1 = row1[j] - c
+                row0[j] = e0
+                row1[j] = e1
+                f0 = np.float64(e0)
+                f1 = np.float64(e1)
+                acc0 += f0 * f0
+                acc1 += f1 * f1
+                b0 = _f64_as_i64(np.float64(abs(e0) + er))
+                b1 = _f64_as_i64(np.float64(abs(e1) + er))
+                nsp += _is_special(b0, _S64, _E64) + _is_special(b1, _S64, _E64)
+                l0 = _log_of(b0, short)
+                l1 = _log_of(b1, short)
+                px_t[j] += l0 + l1
+                px2_t[j] += l0 * l0 + l1 * l1
+        else:
+            for j in range(w):
+                e0 = row0[j] - gf_t[j]
+                row0[j] = e0
+                f0 = np.float64(e0)
+                acc0 += f0 * f0
+                b0 = _f64_as_i64(np.float64(abs(e0) + er))
+                nsp += _is_special(b0, _S64, _E64)
+                l0 = _log_of(b0, short)
+                px_t[j] += l0
+                px2_t[j] += l0 * l0
+        rsq_t[i] = acc0
+        if two:
+            rsq_t[i + 1] = acc1
+        for q in range(2 if two else 1):
+            iq = i + q
+            kq = k + q
+            row = row1 if q else row0
+            in_rows = k1 >= 2 and kq < rows_used
+            if in_rows and sep_pxr:
+                for j in range(w):
+                    pxr_t[j] += _log_of(_f64_as_i64(np.float64(abs(row[j]) + er)), short)
+            if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
+                _fix_logs(row, er, px_t, px2_t, pxr_t, in_rows and sep_pxr, w, short)
+            # the blocks of every stream through this row's tile: one walk over the segments
+            # between consecutive block boundaries of any stream (the row-block sums ride along)
+            hb[ti, iq] = -1  # no first or last block (yet)
+            tb[ti, iq] = -1
+            m = 0
+            for v in range(n_variants):
+                for sc in (li, nl):
+                    sid = v * ns + sc
+                    n_s = s_n[sid]
+                    bsz = s_b[sid]
+                    if bsz < 2 or n_s == 0:
+                        continue
+                    a_s = s_a[sid]
+                    c = (t0 - a_s) if v == 0 else (pc[t0] - pc[a_s])
+                    if c >= n_s:  # only zero-noise columns left: they add nothing
+                        continue
+                    st_sid[m] = sid
+                    st_blk[m] = (kq * n_s + c) // bsz
+                    st_first[m] = st_blk[m]
+                    st_next[m] = _block_end(v, st_blk[m], kq * n_s, bsz, a_s, t1, pc, nzcol)
+                    cur_p[m] = 0.0
+                    cur_s[m] = 0.0
+                    m += 1
+            j = t0
+            while j < t1:
+                jend = t1
+                for q2 in range(m):
+                    jend = min(jend, st_next[q2])
+                seg = row[j - t0 : jend - t0]
+                wseg = isd_t[j - t0 : jend - t0]
+                sp = 0.0
+                sw = 0.0
+                if in_rows:
+                    bseg = bv_t[j - t0 : jend - t0]
+                    for jj in range(seg.size):
+                        ef = np.float64(seg[jj])
+                        sp += ef
+                        sw += ef * wseg[jj]
+                        bseg[jj] += ef
+                elif m:
+                    for jj in range(seg.size):
+                        ef = np.float64(seg[jj])
+                        sp += ef
+                        sw += ef * wseg[jj]
+                for q2 in range(m):
+                    cur_p[q2] += sp
+                    cur_s[q2] += sw
+                    if st_next[q2] == jend and jend < t1:  # the block ends here, the next starts
+                        sid = st_sid[q2]
+                        y = s_yoff[sid] + st_blk[q2]
+                        if st_blk[q2] == st_first[q2]:  # it may have begun in another tile or row
+                            hb[ti, iq, q2] = y
+                            hp[ti, iq, q2] = cur_p[q2]
+                            hs[ti, iq, q2] = cur_s[q2]
+                        else:  # wholly inside this tile's row: no other tile adds to it
+                            yp[y] += cur_p[q2]
+                            ys[y] += cur_s[q2]
+                        cur_p[q2] = 0.0
+                        cur_s[q2] = 0.0
+                        v = sid // ns
+                        st_blk[q2] += 1
+                        st_next[q2] = _block_end(v, st_blk[q2], kq * s_n[sid], s_b[sid], s_a[sid], t1, pc,
+                                                 nzcol)
+                j = jend
+            for q2 in range(m):  # the open block: it may go on in another tile or row
+                y = s_yoff[st_sid[q2]] + st_blk[q2]
+                if st_blk[q2] == st_first[q2]:
+                    hb[ti, iq, q2] = y
+                    hp[ti, iq, q2] = cur_p[q2]
+                    hs[ti, iq, q2] = cur_s[q2]
+                else:
+                    tb[ti, iq, q2] = y
+                    tp[ti, iq, q2] = cur_p[q2]
+                    ts[ti, iq, q2] = cur_s[q2]
+            if in_rows and (kq + 1) % k1 == 0:
+                acc = 0.0
+                for j in range(w):
+                    py_t[j] += _log(abs(bv_t[j]) + eps)
+                    acc += bv_t[j] * bv_t[j]
+                    bv_t[j] = 0.0
+                bsq_t[iq] = acc
+    if directions:
+        for j in range(w):
+            us_t[j] += ul[j]
+            um_t[j] += ml[j]
+
+
+@jit(parallel=True)
+def _main_par(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py, pbsq,
+              directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+              hb, hp, hs, tb, tp, ts, short):
+    for ti in prange(tiles.shape[0]):
+        _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], gf, inv_sd, er, eps, nl,
+                   px, px2, pxr, sep_pxr, prsq[ti], k1, rows_used, bv, py, pbsq[ti], directions, wts, us, um,
+                   n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys, hb, hp, hs, tb, tp, ts, short)
+
+
+@jit
+def _main_ser(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py, pbsq,
+              directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+              hb, hp, hs, tb, tp, ts, short):
+    for ti in range(tiles.shape[0]):
+        _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], gf, inv_sd, er, eps, nl,
+                   px, px2, pxr, sep_pxr, prsq[ti], k1, rows_used, bv, py, pbsq[ti], directions, wts, us, um,
+                   n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys, hb, hp, hs, tb, tp, ts, short)
+
+
+@jit
 def mainpass(
     g, k0, gf, inv_sd, eps_row, eps, offsets, tile,
     px, px2, pxr, sep_pxr, rsq,
     k1, rows_used, bv, py, bsq,
-    directions, wts, us, um, ul, ml,
+    directions, wts, us, um,
     n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-    short,
+    short, parallel,
 ):
     """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
 
@@ -166,148 +421,53 @@ def mainpass(
     ``py += log(|bv| + eps)`` and ``bsq[block, l] += sum bv**2`` (``k1 < 2``: none);
     ``rsq[k, l] += sum e**2``; with ``directions``: ``us += wts[k, l] g`` and
     ``um += wts[k, -1] g`` (raw gradients; summed over the rows of a call in the rows'
-    dtype in the scratch ``ul``, ``ml``, then added); the block sums of every
-    stream of the ``n_variants`` variants: ``yp`` of ``e``, ``ys`` of ``e * inv_sd``.
-    The noise is ``e = g - gf`` and ``|e| + eps_row[0]`` in the rows' dtype; ``short``
-    picks :func:`_log_short` for its log (float32 rows). Rows go in pairs through the
-    per-coordinate sums, which halves the traffic of the accumulators.
+    dtype, then added); the block sums of every stream of the ``n_variants`` variants:
+    ``yp`` of ``e``, ``ys`` of ``e * inv_sd``. The noise is ``e = g - gf`` and
+    ``|e| + eps_row[0]`` in the rows' dtype; ``short`` picks :func:`_log_short` for its
+    log (float32 rows). Rows go in pairs through the per-coordinate sums, which halves
+    the traffic of the accumulators.
+
+    The column tiles (:func:`_tiles`) are independent; with ``parallel`` numba's
+    threads share them. What crosses tiles -- the row norms, the row-block norms and
+    the block sums that begin or end in a tile's row -- is kept per tile and added
+    here in tile order, so the result is the same bits with any number of threads.
     """
     r = g.shape[0]
+    tiles = _tiles(offsets, tile)
+    nt = tiles.shape[0]
+    nslot = 2 * n_variants
+    prsq = np.empty((nt, r))
+    pbsq = np.zeros((nt, r))
+    hb = np.empty((nt, r, nslot), dtype=np.int64)
+    tb = np.empty((nt, r, nslot), dtype=np.int64)
+    hp, hs = np.empty((nt, r, nslot)), np.empty((nt, r, nslot))
+    tp, ts = np.empty((nt, r, nslot)), np.empty((nt, r, nslot))
     nl = offsets.size - 1
-    ns = nl + 1
     er = eps_row[0]
-    st_sid = np.empty(2 * n_variants, dtype=np.int64)  # streams through a tile: id, block, its end
-    st_blk = np.empty(2 * n_variants, dtype=np.int64)
-    st_next = np.empty(2 * n_variants, dtype=np.int64)
-    # loops over views from index 0 vectorise (no wrap-around of negative indices)
-    for li in range(nl):
-        for t0 in range(offsets[li], offsets[li + 1], tile):
-            t1 = min(t0 + tile, offsets[li + 1])
-            w = t1 - t0
-            gf_t, isd_t, px_t, px2_t = gf[t0:t1], inv_sd[t0:t1], px[t0:t1], px2[t0:t1]
-            pxr_t, bv_t, py_t = pxr[t0:t1], bv[t0:t1], py[t0:t1]  # bv, py: empty without row blocks
-            us_t, um_t = us[t0:t1], um[t0:t1]  # empty without directions
-            if directions:
-                ul[:w] = 0.0
-                ml[:w] = 0.0
-            for i in range(0, r, 2):
-                two = i + 1 < r
-                k = k0 + i
-                row0 = g[i, t0:t1]
-                row1 = g[i + 1, t0:t1] if two else row0
-                if directions:  # in the rows' dtype, as a matrix-vector product would be
-                    wl0, wm0 = wts[k, li], wts[k, nl]
-                    wl1, wm1 = (wts[k + 1, li], wts[k + 1, nl]) if two else (wl0 - wl0, wm0 - wm0)
-                    for j in range(w):
-                        x0 = row0[j]
-                        x1 = row1[j]
-                        ul[j] += wl0 * x0 + wl1 * x1
-                        ml[j] += wm0 * x0 + wm1 * x1
-                acc0 = 0.0
-                acc1 = 0.0
-                nsp = 0
-                if two:
-                    for j in range(w):
-                        c = gf_t[j]
-                        e0 = row0[j] - c
-                        e1 = row1[j] - c
-                        row0[j] = e0
-                        row1[j] = e1
-                        f0 = np.float64(e0)
-                        f1 = np.float64(e1)
-                        acc0 += f0 * f0
-                        acc1 += f1 * f1
-                        b0 = _f64_as_i64(np.float64(abs(e0) + er))
-                        b1 = _f64_as_i64(np.float64(abs(e1) + er))
-                        nsp += _is_special(b0, _S64, _E64) + _is_special(b1, _S64, _E64)
-                        l0 = _log_of(b0, short)
-                        l1 = _log_of(b1, short)
-                        px_t[j] += l0 + l1
-                        px2_t[j] += l0 * l0 + l1 * l1
-                else:
-                    for j in range(w):
-                        e0 = row0[j] - gf_t[j]
-                        row0[j] = e0
-                        f0 = np.float64(e0)
-                        acc0 += f0 * f0
-                        b0 = _f64_as_i64(np.float64(abs(e0) + er))
-                        nsp += _is_special(b0, _S64, _E64)
-                        l0 = _log_of(b0, short)
-                        px_t[j] += l0
-                        px2_t[j] += l0 * l0
-                rsq[k, li] += acc0
-                if two:
-                    rsq[k + 1, li] += acc1
-                for q in range(2 if two else 1):
-                    kq = k + q
-                    row = row1 if q else row0
-                    in_rows = k1 >= 2 and kq < rows_used
-                    if in_rows and sep_pxr:
-                        for j in range(w):
-                            pxr_t[j] += _log_of(_f64_as_i64(np.float64(abs(row[j]) + er)), short)
-                    if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
-                        _fix_logs(row, er, px_t, px2_t, pxr_t, in_rows and sep_pxr, w, short)
-                    # the blocks of every stream through this row's tile: one walk over the
-                    # segments between consecutive block boundaries of any stream (the row-block
-                    # sums ride along)
-                    m = 0
-                    for v in range(n_variants):
-                        for sc in (li, nl):
-                            sid = v * ns + sc
-                            n_s = s_n[sid]
-                            bsz = s_b[sid]
-                            if bsz < 2 or n_s == 0:
-                                continue
-                            a_s = s_a[sid]
-                            c = (t0 - a_s) if v == 0 else (pc[t0] - pc[a_s])
-                            if c >= n_s:  # only zero-noise columns left: they add nothing
-                                continue
-                            st_sid[m] = sid
-                            st_blk[m] = (kq * n_s + c) // bsz
-                            st_next[m] = _block_end(v, st_blk[m], kq * n_s, bsz, a_s, t1, pc, nzcol)
-                            m += 1
-                    j = t0
-                    while j < t1:
-                        jend = t1
-                        for q2 in range(m):
-                            jend = min(jend, st_next[q2])
-                        seg = row[j - t0 : jend - t0]
-                        wseg = isd_t[j - t0 : jend - t0]
-                        sp = 0.0
-                        sw = 0.0
-                        if in_rows:
-                            bseg = bv_t[j - t0 : jend - t0]
-                            for jj in range(seg.size):
-                                ef = np.float64(seg[jj])
-                                sp += ef
-                                sw += ef * wseg[jj]
-                                bseg[jj] += ef
-                        elif m:
-                            for jj in range(seg.size):
-                                ef = np.float64(seg[jj])
-                                sp += ef
-                                sw += ef * wseg[jj]
-                        for q2 in range(m):
-                            sid = st_sid[q2]
-                            yp[s_yoff[sid] + st_blk[q2]] += sp
-                            ys[s_yoff[sid] + st_blk[q2]] += sw
-                            if st_next[q2] == jend and jend < t1:  # the next block starts here
-                                v = sid // ns
-                                st_blk[q2] += 1
-                                st_next[q2] = _block_end(v, st_blk[q2], kq * s_n[sid], s_b[sid], s_a[sid], t1, pc,
-                                                         nzcol)
-                        j = jend
-                    if in_rows and (kq + 1) % k1 == 0:
-                        acc = 0.0
-                        for j in range(w):
-                            py_t[j] += _log(abs(bv_t[j]) + eps)
-                            acc += bv_t[j] * bv_t[j]
-                            bv_t[j] = 0.0
-                        bsq[kq // k1, li] += acc
-            if directions:
-                for j in range(w):
-                    us_t[j] += ul[j]
-                    um_t[j] += ml[j]
+    if parallel:
+        _main_par(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py,
+                  pbsq, directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+                  hb, hp, hs, tb, tp, ts, short)
+    else:
+        _main_ser(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py,
+                  pbsq, directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+                  hb, hp, hs, tb, tp, ts, short)
+    for ti in range(nt):
+        li = tiles[ti, 2]
+        for i in range(r):
+            kq = k0 + i
+            rsq[kq, li] += prsq[ti, i]
+            if k1 >= 2 and kq < rows_used and (kq + 1) % k1 == 0:
+                bsq[kq // k1, li] += pbsq[ti, i]
+            for q2 in range(nslot):
+                y = hb[ti, i, q2]
+                if y >= 0:
+                    yp[y] += hp[ti, i, q2]
+                    ys[y] += hs[ti, i, q2]
+                y = tb[ti, i, q2]
+                if y >= 0:
+                    yp[y] += tp[ti, i, q2]
+                    ys[y] += ts[ti, i, q2]
 
 
 _INF_BITS = 0x7FF0000000000000  # bits of +inf; positive floats order like their bit patterns

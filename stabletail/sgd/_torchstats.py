@@ -28,8 +28,10 @@ both agree).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Sequence
+import threading
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -41,6 +43,42 @@ F64 = torch.float64
 USE_KERNELS = True
 
 _TILE = 1024  # columns per tile of the kernels: the tile's accumulators stay in cache
+
+# Chunks of fewer elements (rows x columns) run on one thread; the kernels give the same bits
+# either way. A parallel region costs tens of microseconds, but the real floor is torch: after
+# each of its multi-threaded operations libgomp's worker threads spin-wait for 5-10 ms (measured
+# here), so a parallel kernel right after a backward pass shares a core with a spinning thread.
+# A 16-row chunk of the 79,510-parameter MLP (1.3e6 elements, 2 ms on one thread) got slower on
+# two threads; 4.2e6 elements (about 6 ms on one thread) is where two threads pay.
+_PARALLEL_MIN = 1 << 22
+# numba's workqueue layer (stabletail._jit) must not run parallel regions of two Python
+# threads at once: harvests in several threads take turns in the parallel kernels.
+_parallel_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def kernel_threads(n: int) -> Iterator[None]:
+    """numba runs the kernels' parallel regions of this Python thread on ``n`` threads
+    (at most numba's maximum) inside the block; its previous count is restored after."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _run_kernel(kernel: Callable[..., None], n_elements: int, *args: Any) -> None:
+    """Call a kernel of :mod:`stabletail.sgd._kernels` whose last argument is ``parallel``."""
+    import numba
+
+    if n_elements >= _PARALLEL_MIN and numba.get_num_threads() > 1:
+        with _parallel_lock:
+            kernel(*args, True)
+    else:
+        kernel(*args, False)
 
 
 def uses_kernels(device: torch.device, dtype: torch.dtype) -> bool:
@@ -176,8 +214,8 @@ class PrePass:
         if _on_kernels(g):
             from . import _kernels
 
-            _kernels.prepass(_np(g), k0, _np(self.first), _np(self.s1), _np(self.s2), _np(self.spread),
-                             _np(self.sq_norms), self._offsets_np, _TILE)
+            _run_kernel(_kernels.prepass, g.numel(), _np(g), k0, _np(self.first), _np(self.s1), _np(self.s2),
+                        _np(self.spread), _np(self.sq_norms), self._offsets_np, _TILE)
             return
         r = g.shape[0]
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -361,11 +399,11 @@ class MainPass:
                 self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec), _np(self.py),
                 _np(self.block_sq_norms),
                 "directions" in self.want, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
-                _np(self.unit_sum_model), np.empty(_TILE, dtype=dt), np.empty(_TILE, dtype=dt),
+                _np(self.unit_sum_model),
                 (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
                 dt == np.float32,
             )
-        _kernels.mainpass(_np(g), k0, _np(self.g_full), *self._kernel_args)
+        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, _np(self.g_full), *self._kernel_args)
 
     def _update_torch(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]

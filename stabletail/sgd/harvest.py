@@ -15,7 +15,8 @@ over the data; otherwise it streams in two passes (the full gradient, the
 per-coordinate standard deviations and the zero-noise coordinates first, then
 the noise statistics), with memory a few ``d``-sized buffers. On the CPU the
 statistics of float32/float64 rows run in numba kernels
-(:mod:`stabletail.sgd._kernels`), elsewhere in torch (:mod:`stabletail.sgd._torchstats`).
+(:mod:`stabletail.sgd._kernels`, on as many threads as torch may use), elsewhere in torch
+(:mod:`stabletail.sgd._torchstats`).
 On the CPU the row buffer and the accumulators are reused by the next harvest in the
 process (each up to 256 MiB), which spares it the page faults of fresh memory.
 
@@ -25,6 +26,7 @@ process (each up to 256 MiB), which spares it the page faults of fresh memory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -620,6 +622,9 @@ def _harvest(
     ws = _take_workspace("rows", (n_own if keep else chunk_rows) * d, device, dtype)
     acc_ws = _take_workspace("acc", _N_ACC * d, device, torch.float64)
     arena = ts.Arena(acc_ws, device)
+    threads = contextlib.ExitStack()  # the kernels' parallel regions use as many threads as torch
+    if ts.uses_kernels(device, dtype):
+        threads.enter_context(ts.kernel_threads(torch.get_num_threads()))
     try:
         model.train(not eval_mode)
         with torch.random.fork_rng(devices=rng_devices, device_type=device.type if rng_devices else None):
@@ -709,6 +714,7 @@ def _harvest(
                     if store:  # the rows now hold the noise
                         noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
     finally:
+        threads.close()
         _give_workspace("rows", ws)
         for mod, flag in modes:
             mod.training = flag
