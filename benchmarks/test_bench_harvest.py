@@ -19,8 +19,8 @@ rounds of ``one_pass / plain`` and ``two_pass / plain`` (targets 1.15 and 2.3)
 in ``extra_info`` and on stdout, for three models: the 784-100-10 MLP, a deeper
 and wider fully connected net (``fcn``, 784-256-256-256-10) and a small CNN; with
 torch on one thread, and for the two fully connected nets also on two threads
-(every peer alike; the harvest's own statistics are single-threaded kernels and
-do not overlap with torch). The slow ``test_ten_million_parameters`` runs a
+(every peer alike; the harvest's own statistics use as many numba threads as torch
+has, for chunks of at least 2**22 elements, and never overlap with torch's passes). The slow ``test_ten_million_parameters`` runs a
 harvest of a 1.16e7-parameter MLP in a subprocess and reports its peak RSS.
 """
 
@@ -121,7 +121,7 @@ def test_ratios(benchmark, name, threads):
             times[peer].append(time.perf_counter() - t0)
 
     before = torch.get_num_threads()
-    torch.set_num_threads(threads)  # the same for every peer; the harvest's own kernels use one thread
+    torch.set_num_threads(threads)  # the same for every peer; the harvest's kernels follow it
     try:
         one_round()  # warm-up, discarded
         for v in times.values():
