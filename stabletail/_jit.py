@@ -6,11 +6,12 @@ Kernels are compiled lazily (on first call) and cached on disk, so
 
 from __future__ import annotations
 
+import types
 from typing import Any, Callable
 
 import numba
 
-__all__ = ["jit", "prange"]
+__all__ = ["jit", "jit_variants", "prange"]
 
 prange = numba.prange
 
@@ -35,3 +36,20 @@ def jit(func: Callable[..., Any] | None = None, /, *, parallel: bool = False, fa
     if func is not None:
         return numba.njit(**opts)(func)
     return numba.njit(**opts)
+
+
+def jit_variants(func: Callable[..., Any]):
+    """``(serial, parallel)`` compilations of one kernel written with ``prange``.
+
+    numba's disk cache files a function under its module, qualified name and line
+    and keys the entries by signature and bytecode, not by the compile options: two
+    variants of one Python function would load each other's machine code from the
+    cache. The parallel variant is therefore compiled from a copy of the function
+    under its own name.
+    """
+    twin = types.FunctionType(func.__code__, func.__globals__, func.__name__ + "_parallel",
+                              func.__defaults__, func.__closure__)
+    twin.__qualname__ = func.__qualname__ + "_parallel"
+    twin.__module__ = func.__module__
+    twin.__doc__ = func.__doc__
+    return jit(func), jit(parallel=True)(twin)

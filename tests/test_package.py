@@ -129,3 +129,24 @@ def test_parallel_kernels_leave_torch_threads_alone():
         "print(torch.get_num_threads())"
     )
     assert _fresh_python(code) == "1"
+
+
+def test_jit_variants_have_separate_disk_caches():
+    # numba keys its cache by module, name, line and bytecode, not by options: two variants
+    # of one function must not share index files, or each would load the other's code.
+    from stabletail._jit import jit_variants, prange
+    from stabletail.stable import _kernels
+
+    def kernel(x):
+        for i in prange(x.size):
+            x[i] += 1.0
+
+    ser, par = jit_variants(kernel)
+    assert ser.targetoptions.get("parallel") is not True and par.targetoptions["parallel"] is True
+    assert ser._cache._cache_file._index_name != par._cache._cache_file._index_name
+    names = {d._cache._cache_file._index_name for d in (_kernels.eval_many_serial, _kernels.eval_many_parallel)}
+    assert len(names) == 2
+    x = np.zeros(5)
+    ser(x)
+    par(x)
+    np.testing.assert_array_equal(x, 2.0)

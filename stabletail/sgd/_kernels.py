@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit, prange
+from .._jit import jit, jit_variants, prange
 from .._vecmath import _LN2, _SQRT2, LAYOUT64, _f64_as_i64, _is_special, _log, _log_bits
 
 _FM = {"reassoc", "contract", "nsz"}
@@ -112,16 +112,12 @@ def _prepass_tile(g, t0, t1, first, s1, s2, spread, sq_t):
             sq_t[i + 1] = acc1
 
 
-@jit(parallel=True)
-def _prepass_par(g, first, s1, s2, spread, tiles, part):
+def _prepass_tiles(g, first, s1, s2, spread, tiles, part):
     for ti in prange(tiles.shape[0]):
         _prepass_tile(g, tiles[ti, 0], tiles[ti, 1], first, s1, s2, spread, part[ti])
 
 
-@jit
-def _prepass_ser(g, first, s1, s2, spread, tiles, part):
-    for ti in range(tiles.shape[0]):
-        _prepass_tile(g, tiles[ti, 0], tiles[ti, 1], first, s1, s2, spread, part[ti])
+_prepass_ser, _prepass_par = jit_variants(_prepass_tiles)
 
 
 @jit
@@ -384,24 +380,16 @@ def _main_tile(
             um_t[j] += ml[j]
 
 
-@jit(parallel=True)
-def _main_par(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py, pbsq,
-              directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-              hb, hp, hs, tb, tp, ts, short):
+def _main_tiles(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py, pbsq,
+                directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
+                hb, hp, hs, tb, tp, ts, short):
     for ti in prange(tiles.shape[0]):
         _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], gf, inv_sd, er, eps, nl,
                    px, px2, pxr, sep_pxr, prsq[ti], k1, rows_used, bv, py, pbsq[ti], directions, wts, us, um,
                    n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys, hb, hp, hs, tb, tp, ts, short)
 
 
-@jit
-def _main_ser(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py, pbsq,
-              directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-              hb, hp, hs, tb, tp, ts, short):
-    for ti in range(tiles.shape[0]):
-        _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], gf, inv_sd, er, eps, nl,
-                   px, px2, pxr, sep_pxr, prsq[ti], k1, rows_used, bv, py, pbsq[ti], directions, wts, us, um,
-                   n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys, hb, hp, hs, tb, tp, ts, short)
+_main_ser, _main_par = jit_variants(_main_tiles)
 
 
 @jit

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit, prange
+from .._jit import jit, jit_variants, prange
 from . import _kernels as _k
 
 POINTS = {True: 16, False: 8}  # Lobatto intervals of a first try: density / cdf tables
@@ -368,8 +368,7 @@ def _evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
             out_f[i], out_c[i], out_s[i] = _k._point2(z[i], p1, p2, w, _k.RTOL)
 
 
-_evaluate_serial = jit(_evaluate)
-_evaluate_parallel = jit(parallel=True)(_evaluate)
+_evaluate_serial, _evaluate_parallel = jit_variants(_evaluate)
 
 
 def evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
@@ -466,8 +465,7 @@ def _invert_many(q, edges, kinds, sizes, coefs, ce, nse, p1, p2, w, lo_s, hi_s, 
         out[i] = _invert_point(q[i], edges, kinds, sizes, coefs, ce, nse, p1, p2, w, lo_s, hi_s)
 
 
-_invert_serial = jit(_invert_many)
-_invert_parallel = jit(parallel=True)(_invert_many)
+_invert_serial, _invert_parallel = jit_variants(_invert_many)
 
 
 def ppf_many(q, table, ce, nse, p1, p2, w, lo_s, hi_s, out):

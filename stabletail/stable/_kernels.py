@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit, prange
+from .._jit import jit, jit_variants, prange
 
 PI = math.pi
 HALF_PI = 0.5 * math.pi
@@ -667,8 +667,7 @@ def _eval_many(z, p1, p2, w, rtol, out_f, out_c, out_s):
 # descheduled (shared machines): small jobs run serially. Every point is
 # computed independently, so results do not depend on the thread count.
 PARALLEL_WORK = 300  # points of quadrature from which the parallel kernels are used
-eval_many_serial = jit(_eval_many)
-eval_many_parallel = jit(parallel=True)(_eval_many)
+eval_many_serial, eval_many_parallel = jit_variants(_eval_many)
 
 
 def eval_many(z, p1, p2, w, out_f, out_c, out_s, rtol=RTOL):
@@ -775,8 +774,7 @@ def _ppf_many(q, p1, p2, w, lo_s, hi_s, out):
         out[i] = _ppf_point(q[i], p1, p2, w, lo_s, hi_s)
 
 
-_ppf_serial = jit(_ppf_many)
-_ppf_parallel = jit(parallel=True)(_ppf_many)
+_ppf_serial, _ppf_parallel = jit_variants(_ppf_many)
 
 
 def ppf_many(q, p1, p2, w, lo_s, hi_s, out):
