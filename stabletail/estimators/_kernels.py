@@ -563,6 +563,19 @@ def boot_upper(logs, k, rank, seed, n_boot, out):
         out[r, 1] = s2
 
 
+@jit(inline="always")
+def _kth_resampled(sorted_vals, blocks, counts, k):
+    """The ``k``-th smallest of a block resample: ``sorted_vals`` ascending, ``blocks[t]``
+    the block of ``sorted_vals[t]``, ``counts[b]`` how often block ``b`` was drawn."""
+    cum = 0
+    t = 0
+    while True:
+        cum += counts[blocks[t]]
+        if cum >= k:
+            return sorted_vals[t]
+        t += 1
+
+
 @jit(parallel=True)
 def boot_block_quantiles(u_sorted, u_block, v_sorted, v_block, k2, ku, kv, seed, n_boot, out):
     """Block bootstrap of two order statistics: each resample draws ``k2`` blocks with
@@ -573,19 +586,5 @@ def boot_block_quantiles(u_sorted, u_block, v_sorted, v_block, k2, ku, kv, seed,
     for r in prange(n_boot):
         counts = np.zeros(k2, np.int64)
         _count_draws(counts, seed, r, k2, k2, k2)
-        cum = 0
-        t = 0
-        while True:
-            cum += counts[u_block[t]]
-            if cum >= ku:
-                break
-            t += 1
-        out[r, 0] = u_sorted[t]
-        cum = 0
-        t = 0
-        while True:
-            cum += counts[v_block[t]]
-            if cum >= kv:
-                break
-            t += 1
-        out[r, 1] = v_sorted[t]
+        out[r, 0] = _kth_resampled(u_sorted, u_block, counts, ku)
+        out[r, 1] = _kth_resampled(v_sorted, v_block, counts, kv)
