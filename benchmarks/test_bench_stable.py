@@ -53,27 +53,26 @@ def test_ours_cold(benchmark, fn, alpha, beta):
     benchmark(run)
 
 
-@pytest.mark.parametrize("alpha,beta", CASES)
-@pytest.mark.parametrize("fn", ["pdf", "cdf"])
-def test_ours_warm(benchmark, fn, alpha, beta):
-    x = _points(alpha, beta, N_OURS)
+def _bench_ours_warm(benchmark, fn, alpha, beta, n):
+    x = _points(alpha, beta, n)
     f = getattr(stable, fn)
     f(x, alpha, beta, parameterization="S1")
     benchmark.group = f"{fn} a={alpha} b={beta}"
-    benchmark.extra_info["points"] = N_OURS
+    benchmark.extra_info["points"] = n
     benchmark(f, x, alpha, beta, parameterization="S1")
+
+
+@pytest.mark.parametrize("alpha,beta", CASES)
+@pytest.mark.parametrize("fn", ["pdf", "cdf"])
+def test_ours_warm(benchmark, fn, alpha, beta):
+    _bench_ours_warm(benchmark, fn, alpha, beta, N_OURS)
 
 
 @pytest.mark.parametrize("alpha,beta", CASES)
 @pytest.mark.parametrize("fn", ["pdf", "cdf"])
 def test_ours_direct_small(benchmark, fn, alpha, beta):
     """A call below the interpolant threshold (every point by quadrature / series)."""
-    x = _points(alpha, beta, N_SCIPY)
-    f = getattr(stable, fn)
-    f(x, alpha, beta, parameterization="S1")
-    benchmark.group = f"{fn} a={alpha} b={beta}"
-    benchmark.extra_info["points"] = N_SCIPY
-    benchmark(f, x, alpha, beta, parameterization="S1")
+    _bench_ours_warm(benchmark, fn, alpha, beta, N_SCIPY)
 
 
 @pytest.mark.parametrize("alpha,beta", CASES)
