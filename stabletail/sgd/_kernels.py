@@ -86,27 +86,17 @@ def _prepass_tile(g, t0, t1, first, s1, s2, spread, sq_t):
         h = 1.0 if i + 1 < r else 0.0  # weight of the second row (0: there is none)
         acc0 = 0.0
         acc1 = 0.0
-        if track:
-            for j in range(w):
-                x0 = np.float64(row0[j])
-                x1 = np.float64(row1[j])
-                acc0 += x0 * x0
-                acc1 += x1 * x1
-                d0 = x0 - f[j]
-                d1 = (x1 - f[j]) * h
-                a1[j] += d0 + d1
-                a2[j] += d0 * d0 + d1 * d1
+        for j in range(w):
+            x0 = np.float64(row0[j])
+            x1 = np.float64(row1[j])
+            acc0 += x0 * x0
+            acc1 += x1 * x1
+            d0 = x0 - f[j]
+            d1 = (x1 - f[j]) * h
+            a1[j] += d0 + d1
+            a2[j] += d0 * d0 + d1 * d1
+            if track:  # loop-invariant: the compiler unswitches it
                 sp[j] = max(sp[j], max(abs(d0), abs(d1)))
-        else:
-            for j in range(w):
-                x0 = np.float64(row0[j])
-                x1 = np.float64(row1[j])
-                acc0 += x0 * x0
-                acc1 += x1 * x1
-                d0 = x0 - f[j]
-                d1 = (x1 - f[j]) * h
-                a1[j] += d0 + d1
-                a2[j] += d0 * d0 + d1 * d1
         sq_t[i] = acc0
         if i + 1 < r:
             sq_t[i + 1] = acc1
