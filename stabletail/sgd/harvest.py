@@ -42,7 +42,7 @@ import torch
 from .._typing import SeedLike
 from .._validation import check_choice, check_int, check_level, check_random_state, check_scalar
 from . import _torchstats as ts
-from ._io import atomic_write_text, csv_text
+from .._io import atomic_write as atomic_write_text, csv_text
 from .direction import direction_summary
 from .gaussianity import GAUSSIANITY_TESTS, gaussianity
 from .protocols import (
