@@ -312,7 +312,7 @@ def _point(z, G, P, level):
     fa = fb = faz = fbz = faa = fab = fbb = 0.0
     if abs(z) <= Z_SWITCH:
         u = (z + 0.5 * L_PERIOD) / H
-        k = int(math.floor(u))
+        k = math.floor(u)
         r = u - k
         rm, r1, r2 = r + 1.0, r - 1.0, r - 2.0
         w0 = -r * r1 * r2 / 6.0

@@ -24,7 +24,7 @@ import stabletail.fit as F
 from stabletail import stable
 from stabletail.fit import _kernels as K
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _nolan_pdf_table() -> np.ndarray:

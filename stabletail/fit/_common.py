@@ -1,0 +1,60 @@
+"""Input checks shared by the fit methods."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .._params import PARAM_NAMES, check_alpha, check_beta, check_loc, check_scale, s1_shift
+from .._typing import ArrayLike, FloatArray
+from .._validation import as_float_array
+
+__all__ = ["MIN_POINTS", "check_fix", "check_x"]
+
+#: Fewest data points each method accepts (the 5% and 95% sample quantiles must be interior order statistics).
+MIN_POINTS: Mapping[str, int] = MappingProxyType({"quantile": 20, "ecf": 20, "mle": 20})
+
+
+def check_x(x: ArrayLike, method: str) -> FloatArray:
+    arr = as_float_array(x, "x", dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"x must be one-dimensional, got shape {arr.shape}")
+    need = MIN_POINTS[method]
+    if arr.size < need:
+        raise ValueError(f"x needs at least {need} points for method={method!r}, got {arr.size}")
+    bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"x contains {bad} non-finite value(s) (NaN or inf); remove them first")
+    return np.ascontiguousarray(arr)
+
+
+def check_fix(fix: Mapping[str, Any] | None, parameterization: str) -> dict[str, float]:
+    """Validate ``fix`` and return the fixed values in S0."""
+    if fix is None:
+        return {}
+    if not isinstance(fix, Mapping):
+        raise TypeError(f"fix must be a mapping of parameter names to values, got {type(fix).__name__}")
+    unknown = [k for k in fix if k not in PARAM_NAMES]
+    if unknown:
+        raise ValueError(f"fix has unknown parameter name(s) {unknown}; allowed: {', '.join(PARAM_NAMES)}")
+    out: dict[str, float] = {}
+    if "alpha" in fix:
+        out["alpha"] = check_alpha(fix["alpha"], "fix['alpha']")
+    if "beta" in fix:
+        out["beta"] = check_beta(fix["beta"], "fix['beta']")
+    if "scale" in fix:
+        out["scale"] = check_scale(fix["scale"], "fix['scale']")
+    if "loc" in fix:
+        out["loc"] = check_loc(fix["loc"], "fix['loc']")
+        if parameterization == "S1" and out.get("beta", None) != 0.0:
+            if not {"alpha", "beta", "scale"} <= out.keys():
+                raise ValueError(
+                    "fix['loc'] with parameterization='S1' needs beta fixed at 0, or alpha, beta and "
+                    "scale all fixed (the S1 location depends on them); fix the S0 location instead"
+                )
+            out["loc"] = out["loc"] + s1_shift(out["alpha"], out["beta"], out["scale"])
+    return out
+

@@ -1,0 +1,193 @@
+"""Result types of the stable fits: :class:`StableParams` and :class:`StableFit`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import ndtri
+
+from .._params import PARAM_NAMES, s1_jacobian, s1_shift
+from .._typing import FloatArray
+from .._validation import check_level
+
+__all__ = ["StableFit", "StableParams", "make_result", "transform_cov"]
+
+
+class StableParams(NamedTuple):
+    """One value per stable parameter."""
+
+    alpha: float
+    beta: float
+    scale: float
+    loc: float
+
+
+@dataclass(frozen=True)
+class StableFit:
+    """Result of a stable fit (all four parameters in ``parameterization``).
+
+    Attributes
+    ----------
+    alpha, beta, scale, loc : float
+        Estimates.
+    stderr : StableParams
+        Standard errors (0 for fixed parameters, NaN where not available,
+        e.g. beta at the Gaussian boundary).
+    cov : ndarray, shape (4, 4)
+        Covariance of (alpha, beta, scale, loc).
+    loglik : float
+        Log-likelihood at the estimate (MLE only; NaN for the other methods).
+    converged : bool
+        False when the optimiser or table inversion did not converge, or when
+        alpha sits on the lower edge of the method's range; the estimate is
+        then the best point found.
+    n_iter : int
+        Iterations used (Newton steps, ECF regressions, or 1).
+    method, parameterization : str
+    nobs : int
+        Number of data points.
+    fixed : tuple of str
+        Names of parameters held fixed.
+    gaussian : bool
+        True when alpha is exactly 2 (the Gaussian boundary); beta is then
+        not identified and is reported as 0 with NaN standard error.
+    message : str
+        Why ``converged`` is False, or "".
+    """
+
+    alpha: float
+    beta: float
+    scale: float
+    loc: float
+    stderr: StableParams
+    cov: FloatArray = field(repr=False)
+    loglik: float
+    converged: bool
+    n_iter: int
+    method: str
+    parameterization: str
+    nobs: int
+    fixed: tuple[str, ...] = ()
+    gaussian: bool = False
+    message: str = ""
+
+    @property
+    def params(self) -> StableParams:
+        """The estimates as a named tuple."""
+        return StableParams(self.alpha, self.beta, self.scale, self.loc)
+
+    def ci(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Normal-approximation confidence intervals.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level in (0, 1).
+
+        Returns
+        -------
+        dict
+            ``name -> (low, high)``.  alpha is clipped to (0, 2] and beta to
+            [-1, 1]; the scale interval is formed on the log scale.
+        """
+        level = check_level(level)
+        zq = float(ndtri(0.5 + 0.5 * level))
+        out: dict[str, tuple[float, float]] = {}
+        for name, est, se in zip(PARAM_NAMES, self.params, self.stderr):
+            if name == "scale":
+                lo, hi = est * math.exp(-zq * se / est), est * math.exp(zq * se / est)
+            else:
+                lo, hi = est - zq * se, est + zq * se
+            if name == "alpha":
+                lo, hi = max(lo, 0.0), min(hi, 2.0)
+            elif name == "beta":
+                lo, hi = max(lo, -1.0), min(hi, 1.0)
+            out[name] = (lo, hi)
+        return out
+
+    def summary(self, level: float = 0.95) -> str:
+        """A small text table of estimates, standard errors and intervals."""
+        ci = self.ci(level)
+        pct = f"{100 * level:g}%"
+        lines = [
+            (f"Stable fit ({self.method}, {self.parameterization}), n = {self.nobs}, "
+             f"converged = {self.converged}, iterations = {self.n_iter}"),
+            f"{'':8s}{'estimate':>12s}{'std err':>12s}{pct + ' low':>12s}{pct + ' high':>12s}",
+        ]
+        for name, est, se in zip(PARAM_NAMES, self.params, self.stderr):
+            tag = "  (fixed)" if name in self.fixed else ""
+            lo, hi = ci[name]
+            lines.append(f"{name:8s}{est:12.6g}{se:12.4g}{lo:12.6g}{hi:12.6g}{tag}")
+        if not math.isnan(self.loglik):
+            lines.append(f"log-likelihood = {self.loglik:.6f}")
+        if self.gaussian:
+            lines.append("alpha is at the Gaussian boundary 2: beta is not identified (reported as 0).")
+        if self.message:
+            lines.append(self.message)
+        return "\n".join(lines)
+
+
+
+def transform_cov(J: FloatArray, cov: FloatArray) -> FloatArray:
+    """``J @ cov @ J.T`` where NaN rows/columns (unidentified parameters) stay NaN
+    instead of spreading into every entry through ``0 * NaN``."""
+    unknown = np.isnan(cov).all(axis=1)
+    out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
+    out[unknown, :] = np.nan
+    out[:, unknown] = np.nan
+    return out
+
+
+def make_result(
+    theta: FloatArray,
+    cov: FloatArray,
+    *,
+    method: str,
+    parameterization: str,
+    nobs: int,
+    fixed: dict[str, float],
+    loglik: float,
+    converged: bool,
+    n_iter: int,
+    message: str = "",
+) -> StableFit:
+    """Build a StableFit from S0 estimates theta = (alpha, beta, scale, loc0) and their covariance."""
+    a, b, s, m = (float(v) for v in theta)
+    gaussian = a >= 2.0
+    cov = np.array(cov, dtype=float)
+    if gaussian:
+        a, b = 2.0, 0.0
+        cov[:2, :] = np.nan
+        cov[:, :2] = np.nan
+    if parameterization == "S1":
+        J = s1_jacobian(a, b, s)
+        m = m - s1_shift(a, b, s)
+        cov = transform_cov(J, cov)
+    names = tuple(k for k in PARAM_NAMES if k in fixed)
+    for i, k in enumerate(PARAM_NAMES):
+        if k in fixed:
+            cov[i, :] = 0.0
+            cov[:, i] = 0.0
+    se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
+    cov.setflags(write=False)
+    return StableFit(
+        alpha=a,
+        beta=b,
+        scale=s,
+        loc=m,
+        stderr=StableParams(*(float(v) for v in se)),
+        cov=cov,
+        loglik=float(loglik),
+        converged=bool(converged),
+        n_iter=int(n_iter),
+        method=method,
+        parameterization=parameterization,
+        nobs=nobs,
+        fixed=names,
+        gaussian=gaussian,
+        message=message,
+    )
+
