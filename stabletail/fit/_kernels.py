@@ -130,17 +130,18 @@ def _series_coefs(a, b, row):
 
 
 @jit
-def tail_params(alpha, beta):
-    """Tail-series parameters, shape (N_VAR variants, N_PARTS parts, NPAR); see module doc.
+def tail_params_at(alphas, betas):
+    """Tail-series parameters for the variants (alphas[v], betas[v]), shape (variants, N_PARTS, NPAR).
 
     Outside the window a single part (weight 1).  Inside |alpha - 1| <
     ALPHA_WINDOW (beta != 0) the tail is the cubic Lagrange interpolant in
     alpha through the series at 1 -/+ W and 1 -/+ 2W.
     """
-    P = np.zeros((N_VAR, N_PARTS, NPAR))
-    for v in range(N_VAR):
-        a = alpha + TSTEP * _VA[v]
-        b = beta + TSTEP * _VB[v]
+    nv = alphas.size
+    P = np.zeros((nv, N_PARTS, NPAR))
+    for v in range(nv):
+        a = alphas[v]
+        b = betas[v]
         for part in range(N_PARTS):
             P[v, part, 1] = a
         if b != 0.0 and abs(a - 1.0) < ALPHA_WINDOW:
@@ -157,6 +158,11 @@ def tail_params(alpha, beta):
             P[v, 0, 0] = 1.0
             _series_coefs(a, b, P[v, 0])
     return P
+
+
+def tail_params(alpha: float, beta: float) -> np.ndarray:
+    """Tail-series parameters of the N_VAR variants (alpha, beta) + TSTEP * (_VA, _VB)."""
+    return tail_params_at(alpha + TSTEP * _VA, beta + TSTEP * _VB)
 
 
 @jit
@@ -179,49 +185,94 @@ def _series(u, a, P, off, kmax=K_TAIL):
 
 
 @jit
+def _series_log(u, a, P, off):
+    """log of sum_k c_k u**(-k a - 1) and its first two u-derivatives of the log, u > 0.
+
+    The leading power u**(-a - 1) is factored out, so nothing underflows for
+    any finite u (log value -inf only where the series itself is <= 0).
+    """
+    lu = math.log(u)
+    q = math.exp(-a * lu)
+    qk = 1.0
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for k in range(K_TAIL):
+        c = P[off + k] * qk
+        e = (k + 1) * a + 1.0
+        s0 += c
+        s1 -= e * c
+        s2 += e * (e + 1.0) * c
+        qk *= q
+    if not s0 > 0.0:
+        return -math.inf, 0.0, 0.0
+    r1 = s1 / (s0 * u)
+    return math.log(s0) - (a + 1.0) * lu, r1, s2 / (s0 * u * u) - r1 * r1
+
+
+@jit
 def tail_eval(z, Pv):
-    """Tail-series density and its first two z-derivatives at S0 point z for one variant Pv.
+    """Log of the tail-series density and its first two z-derivatives at S0 point z, one variant Pv.
 
     In the alpha window the parts (series at alpha nodes) are combined
     through their logarithms when all are positive: log f is nearly linear
     in alpha (f ~ z**(-alpha-1)), while f itself varies by orders of
-    magnitude across the nodes when |z| is huge.
+    magnitude across the nodes when |z| is huge.  Otherwise (a part not
+    positive) the parts are summed as densities, scaled by the largest.
     """
-    f = 0.0
-    fz = 0.0
-    fzz = 0.0
     lf = 0.0
     l1 = 0.0
     l2 = 0.0
     positive = True
     nact = 0
+    lv = np.empty(N_PARTS)
+    d1 = np.empty(N_PARTS)
+    d2 = np.empty(N_PARTS)
     for part in range(Pv.shape[0]):
         w = Pv[part, 0]
+        lv[part] = -math.inf
         if w == 0.0:
             continue
         nact += 1
         x = z + Pv[part, 2]
         a = Pv[part, 1]
         if x > 0.0:
-            v, d, dd = _series(x, a, Pv[part], 3)
+            v, d, dd = _series_log(x, a, Pv[part], 3)
         else:
-            v, d, dd = _series(-x, a, Pv[part], 3 + K_TAIL)
+            v, d, dd = _series_log(-x, a, Pv[part], 3 + K_TAIL)
             d = -d
-        f += w * v
-        fz += w * d
-        fzz += w * dd
-        if v > 0.0:
-            r1 = d / v
-            lf += w * math.log(v)
-            l1 += w * r1
-            l2 += w * (dd / v - r1 * r1)
+        lv[part] = v
+        d1[part] = d
+        d2[part] = dd
+        if v > -math.inf:
+            lf += w * v
+            l1 += w * d
+            l2 += w * dd
         else:
             positive = False
-    if nact > 1 and positive:
-        f = math.exp(lf)
-        fz = f * l1
-        fzz = f * (l2 + l1 * l1)
-    return f, fz, fzz
+    if positive:
+        return lf, l1, l2
+    # some part not positive: sum the densities w f (f' = f l1, f'' = f (l2 + l1^2)) relative to the largest
+    top = -math.inf
+    for part in range(Pv.shape[0]):
+        top = max(top, lv[part])
+    if top == -math.inf:
+        return -math.inf, 0.0, 0.0
+    f = 0.0
+    fz = 0.0
+    fzz = 0.0
+    for part in range(Pv.shape[0]):
+        w = Pv[part, 0]
+        if w == 0.0 or lv[part] == -math.inf:
+            continue
+        e = w * math.exp(lv[part] - top)
+        f += e
+        fz += e * d1[part]
+        fzz += e * (d2[part] + d1[part] * d1[part])
+    if not f > 0.0:
+        return -math.inf, 0.0, 0.0
+    r1 = fz / f
+    return top + math.log(f), r1, fzz / f - r1 * r1
 
 
 @jit
@@ -308,8 +359,12 @@ def density_grids(alpha: float, beta: float, level: int) -> tuple[np.ndarray, np
 
 @jit
 def _point(z, G, P, level):
-    """At standard point z: f, f_z, f_zz and (level 2) f_a, f_b, f_az, f_bz, f_aa, f_ab, f_bb."""
-    fa = fb = faz = fbz = faa = fab = fbb = 0.0
+    """Log density and its derivatives at standard point z.
+
+    Returns (l, l_z, l_zz, l_a, l_b, l_az, l_bz, l_aa, l_ab, l_bb) for
+    l = log f; the (alpha, beta) terms only at level 2 (else 0).
+    """
+    la = lb = laz = lbz = laa = lab = lbb = 0.0
     if abs(z) <= Z_SWITCH:
         u = (z + 0.5 * L_PERIOD) / H
         k = math.floor(u)
@@ -328,21 +383,23 @@ def _point(z, G, P, level):
         e2 = (1.0 - 3.0 * r) / (H * H)
         e3 = r / (H * H)
         g0, g1, g2, g3 = G[0, k - 1], G[0, k], G[0, k + 1], G[0, k + 2]
-        f = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
-        fz = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
-        fzz = e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3
+        # below TINY the grid is rounding noise: a floor (only light tails reach it inside Z_SWITCH)
+        f = max(w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3, TINY)
+        rf = 1.0 / f
+        lz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf
+        lzz = (e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3) * rf - lz * lz
         if level == 2:
             g0, g1, g2, g3 = G[1, k - 1], G[1, k], G[1, k + 1], G[1, k + 2]
-            fa = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
-            faz = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
+            la = (w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3) * rf
+            laz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf - la * lz
             g0, g1, g2, g3 = G[2, k - 1], G[2, k], G[2, k + 1], G[2, k + 2]
-            fb = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
-            fbz = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
-            faa = w0 * G[3, k - 1] + w1 * G[3, k] + w2 * G[3, k + 1] + w3 * G[3, k + 2]
-            fab = w0 * G[4, k - 1] + w1 * G[4, k] + w2 * G[4, k + 1] + w3 * G[4, k + 2]
-            fbb = w0 * G[5, k - 1] + w1 * G[5, k] + w2 * G[5, k + 1] + w3 * G[5, k + 2]
-        return f, fz, fzz, fa, fb, faz, fbz, faa, fab, fbb
-    f, fz, fzz = tail_eval(z, P[0])
+            lb = (w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3) * rf
+            lbz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf - lb * lz
+            laa = (w0 * G[3, k - 1] + w1 * G[3, k] + w2 * G[3, k + 1] + w3 * G[3, k + 2]) * rf - la * la
+            lab = (w0 * G[4, k - 1] + w1 * G[4, k] + w2 * G[4, k + 1] + w3 * G[4, k + 2]) * rf - la * lb
+            lbb = (w0 * G[5, k - 1] + w1 * G[5, k] + w2 * G[5, k + 1] + w3 * G[5, k + 2]) * rf - lb * lb
+        return math.log(f), lz, lzz, la, lb, laz, lbz, laa, lab, lbb
+    lf, lz, lzz = tail_eval(z, P[0])
     if level == 2:
         ap, apz, _ = tail_eval(z, P[1])
         am, amz, _ = tail_eval(z, P[2])
@@ -352,14 +409,14 @@ def _point(z, G, P, level):
         pm, _, _ = tail_eval(z, P[6])
         mp, _, _ = tail_eval(z, P[7])
         mm, _, _ = tail_eval(z, P[8])
-        fa = (ap - am) / (2.0 * TSTEP)
-        faz = (apz - amz) / (2.0 * TSTEP)
-        fb = (bp - bm) / (2.0 * TSTEP)
-        fbz = (bpz - bmz) / (2.0 * TSTEP)
-        faa = (ap - 2.0 * f + am) / (TSTEP * TSTEP)
-        fbb = (bp - 2.0 * f + bm) / (TSTEP * TSTEP)
-        fab = (pp - pm - mp + mm) / (4.0 * TSTEP * TSTEP)
-    return f, fz, fzz, fa, fb, faz, fbz, faa, fab, fbb
+        la = (ap - am) / (2.0 * TSTEP)
+        laz = (apz - amz) / (2.0 * TSTEP)
+        lb = (bp - bm) / (2.0 * TSTEP)
+        lbz = (bpz - bmz) / (2.0 * TSTEP)
+        laa = (ap - 2.0 * lf + am) / (TSTEP * TSTEP)
+        lbb = (bp - 2.0 * lf + bm) / (TSTEP * TSTEP)
+        lab = (pp - pm - mp + mm) / (4.0 * TSTEP * TSTEP)
+    return lf, lz, lzz, la, lb, laz, lbz, laa, lab, lbb
 
 
 @jit
@@ -370,8 +427,8 @@ def density_points(z, G, P):
     fz = np.empty(n)
     for i in range(n):
         r = _point(z[i], G, P, 0)
-        f[i] = r[0]
-        fz[i] = r[1]
+        f[i] = math.exp(r[0])
+        fz[i] = f[i] * r[1]
     return f, fz
 
 
@@ -381,14 +438,46 @@ def point_scores(z, G, P):
     n = z.size
     out = np.empty((n, 5))
     for i in range(n):
-        f, fz, _, fa, fb, _, _, _, _, _ = _point(z[i], G, P, 2)
-        f = max(f, TINY)
-        out[i, 0] = math.log(f)
-        out[i, 1] = fa / f
-        out[i, 2] = fb / f
-        out[i, 3] = -z[i] * fz / f - 1.0
-        out[i, 4] = -fz / f
+        lf, lz, _, la, lb, _, _, _, _, _ = _point(z[i], G, P, 2)
+        out[i, 0] = lf
+        out[i, 1] = la
+        out[i, 2] = lb
+        out[i, 3] = -z[i] * lz - 1.0
+        out[i, 4] = -lz
     return out
+
+
+@jit
+def accumulate(acc, z, inv, r):
+    """Add one point's log-likelihood terms to acc = [loglik, g(4), B(10), Hess(10)].
+
+    r = (l, l_z, l_zz, l_a, l_b, l_az, l_bz, l_aa, l_ab, l_bb) of the standard
+    density at z = (x - loc) / scale; coordinates (alpha, beta, log scale, loc).
+    """
+    lf, lz, lzz, la, lb, laz, lbz, laa, lab, lbb = r
+    acc[0] += lf
+    s0 = la
+    s1 = lb
+    s2 = -z * lz - 1.0
+    s3 = -lz * inv
+    s = (s0, s1, s2, s3)
+    idx = 0
+    for a in range(4):
+        acc[1 + a] += s[a]
+        for b in range(a, 4):
+            acc[5 + idx] += s[a] * s[b]
+            idx += 1
+    # Hessian of log f(z) - log scale, z = (x - loc) / scale, dz/dlogscale = -z, dz/dloc = -1/scale
+    acc[15] += laa
+    acc[16] += lab
+    acc[17] += -z * laz
+    acc[18] += -laz * inv
+    acc[19] += lbb
+    acc[20] += -z * lbz
+    acc[21] += -lbz * inv
+    acc[22] += z * lz + z * z * lzz
+    acc[23] += (z * lzz + lz) * inv
+    acc[24] += lzz * inv * inv
 
 
 @jit
@@ -401,54 +490,16 @@ def loglik_pass(x, loc, scale, G, P, level):
     pass was measured up to 80 times slower than this one.
     """
     inv = 1.0 / scale
-    ll = 0.0
-    g = np.zeros(4)
-    B = np.zeros(10)
-    Hs = np.zeros(10)
-    s = np.zeros(4)
-    Hp = np.zeros(10)
+    acc = np.zeros(25)
     for i in range(x.size):
         z = (x[i] - loc) * inv
-        f, fz, fzz, fa, fb, faz, fbz, faa, fab, fbb = _point(z, G, P, level)
-        f = max(f, TINY)
-        ll += math.log(f)
+        r = _point(z, G, P, level)
         if level == 2:
-            r = 1.0 / f
-            lz = fz * r  # d log f / dz
-            lzz = fzz * r - lz * lz
-            la = fa * r
-            lb = fb * r
-            laz = faz * r - la * lz
-            lbz = fbz * r - lb * lz
-            s[0] = la
-            s[1] = lb
-            s[2] = -z * lz - 1.0
-            s[3] = -lz * inv
-            # Hessian of log f(z) - log scale, z = (x - loc) / scale, dz/dlogscale = -z, dz/dloc = -1/scale
-            Hp[0] = faa * r - la * la
-            Hp[1] = fab * r - la * lb
-            Hp[2] = -z * laz
-            Hp[3] = -laz * inv
-            Hp[4] = fbb * r - lb * lb
-            Hp[5] = -z * lbz
-            Hp[6] = -lbz * inv
-            Hp[7] = z * lz + z * z * lzz
-            Hp[8] = (z * lzz + lz) * inv
-            Hp[9] = lzz * inv * inv
-            idx = 0
-            for a in range(4):
-                g[a] += s[a]
-                for b in range(a, 4):
-                    B[idx] += s[a] * s[b]
-                    idx += 1
-            for j in range(10):
-                Hs[j] += Hp[j]
-    out = np.empty(25)
-    out[0] = ll - x.size * math.log(scale)
-    out[1:5] = g
-    out[5:15] = B
-    out[15:25] = Hs
-    return out
+            accumulate(acc, z, inv, r)
+        else:
+            acc[0] += r[0]
+    acc[0] -= x.size * math.log(scale)
+    return acc
 
 
 # --------------------------------------------------------------------------------------------
