@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from .._params import PARAM_NAMES, check_alpha, check_beta, check_loc, check_scale, s1_shift
+from .._params import (
+    PARAM_NAMES,
+    check_alpha,
+    check_beta,
+    check_loc,
+    check_parameterization,
+    check_scale,
+    s1_shift,
+)
 from .._typing import ArrayLike, FloatArray
 from .._validation import as_float_array
 
-__all__ = ["MIN_POINTS", "check_fix", "check_x"]
+__all__ = ["MIN_POINTS", "Standardized", "boundary", "check_fix", "check_x", "prepare", "standardize"]
 
 #: Fewest data points each method accepts (the 5% and 95% sample quantiles must be interior order statistics).
 MIN_POINTS: Mapping[str, int] = MappingProxyType({"quantile": 20, "ecf": 20, "mle": 20})
@@ -58,3 +67,58 @@ def check_fix(fix: Mapping[str, Any] | None, parameterization: str) -> dict[str,
             out["loc"] = out["loc"] + s1_shift(out["alpha"], out["beta"], out["scale"])
     return out
 
+
+
+@dataclass(frozen=True)
+class Standardized:
+    """Data (x - center) / spread and the fixed values in the same units (S0)."""
+
+    x: FloatArray
+    fixed: dict[str, float]
+    center: float
+    spread: float
+
+
+def standardize(x: FloatArray, fixed: dict[str, float]) -> Standardized:
+    """Centre on the median and divide by the interquartile range, without overflow.
+
+    Every method fits the standardised data, so the fits are scale- and
+    location-equivariant for data anywhere in 1e-300..1e300 (the S0 law is a
+    location-scale family).
+
+    Raises
+    ------
+    ValueError
+        If the interquartile range is zero (constant data, or more than half the points equal).
+    """
+    h = 0.5 * x  # halves: no overflow in differences of values near the float limit
+    q25, q50, q75 = np.quantile(h, [0.25, 0.5, 0.75])
+    half = float(q75 - q25)
+    if not half > 0.0:
+        raise ValueError("x is constant or its interquartile range is zero; the scale cannot be estimated")
+    xs = np.ascontiguousarray((h - q50) / half)
+    spread = 2.0 * half
+    center = 2.0 * float(q50)
+    fs = dict(fixed)
+    if "scale" in fs:
+        fs["scale"] = fs["scale"] / spread
+    if "loc" in fs:
+        fs["loc"] = 0.5 * fs["loc"] / half - q50 / half
+    return Standardized(xs, fs, center, spread)
+
+
+def prepare(x: ArrayLike, method: str, parameterization: Any, fix: Mapping[str, Any] | None) -> tuple[str, Standardized]:
+    """Checks shared by the public fit functions; the standardised data and fixed values."""
+    par = check_parameterization(parameterization)
+    arr = check_x(x, method)
+    return par, standardize(arr, check_fix(fix, par))
+
+
+def boundary(theta: FloatArray, fixed: Mapping[str, float], alpha_min: float) -> tuple[str, ...]:
+    """Free parameters on the edge of the space: beta at -1 or 1, alpha at the method's lower edge."""
+    out = []
+    if "alpha" not in fixed and theta[0] <= alpha_min + 1e-9:
+        out.append("alpha")
+    if "beta" not in fixed and abs(theta[1]) >= 1.0 - 1e-12 and theta[0] < 2.0:
+        out.append("beta")
+    return tuple(out)

@@ -7,17 +7,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._params import check_parameterization
 from .._typing import ArrayLike, FloatArray, Parameterization
 from . import _kernels as _K
-from ._common import check_fix, check_x
+from ._common import boundary, prepare
 from ._quantile import quantile_s0
 from .result import StableFit, make_result
 
-__all__ = ["ecf"]
+__all__ = ["ECF_ALPHA_MIN", "ecf"]
 
 _ECF_DT = 0.1  # Kogon & Williams (1998): t = 0.1, 0.2, ..., 1.0 on standardised data
 _ECF_M = 10
+#: Below this alpha the regression's estimate is reported as not converged (outside the package's range).
+ECF_ALPHA_MIN = 0.1
 
 
 def _tan_term(a: FloatArray, u: FloatArray) -> FloatArray:
@@ -29,7 +30,7 @@ def _tan_term(a: FloatArray, u: FloatArray) -> FloatArray:
     return np.where(eps == 0.0, 2.0 / np.pi * u * lu, gen)
 
 
-def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float]) -> FloatArray:
+def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float], clip: bool = True) -> FloatArray:
     """One Kogon-Williams regression on standardised data.
 
     re, im have shape (..., M) at t = DT, ..., M DT.  Returns (..., 4):
@@ -52,7 +53,7 @@ def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float]) ->
         ltc = lt - lt.mean()
         a = np.sum(y * ltc, axis=-1) / np.sum(ltc * ltc)
         ls = (np.mean(y, axis=-1) - a * lt.mean()) / a
-    a = np.clip(a, 0.05, 2.0)
+    a = np.clip(a, 0.05, 2.0) if clip else a
     arg = np.arctan2(im, re)  # = loc' t + beta w(t)
     w = -_tan_term(a[..., None], np.exp(ls)[..., None] * t)
     ww = np.sum(w * w, axis=-1)
@@ -73,7 +74,7 @@ def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float]) ->
         dd = np.where(ok, det, 1.0)
         m = np.where(ok, (ww * ty - tw * wy) / dd, ty / tt)
         b = np.where(ok, (tt * wy - tw * ty) / dd, 0.0)
-    b = np.clip(b, -1.0, 1.0)
+    b = np.clip(b, -1.0, 1.0) if clip else b
     return np.stack([a, b, ls, m], axis=-1)
 
 
@@ -125,7 +126,8 @@ def ecf_s0(
     steps = np.full(stat.size, 1e-6)
     # all forward-difference perturbations in one vectorised regression
     V = stat[None, :] + np.vstack([np.zeros(stat.size), np.diag(steps)])
-    out = _ecf_regress(V[:, :_ECF_M], V[:, _ECF_M:], fstd)
+    # unclipped: at an edge of the space the derivative of the clipped estimate would be 0
+    out = _ecf_regress(V[:, :_ECF_M], V[:, _ECF_M:], fstd, clip=False)
     th = np.stack([out[:, 0], out[:, 1], s_cur * np.exp(out[:, 2]), m_cur + s_cur * out[:, 3]], axis=1)
     J = ((th[1:] - th[0]) / steps[:, None]).T
     return theta, J @ cs @ J.T, it
@@ -164,10 +166,13 @@ def ecf(
     ValueError
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
-    parameterization = check_parameterization(parameterization)
-    x = check_x(x, "ecf")
-    fixed = check_fix(fix, parameterization)
-    theta, cov, it = ecf_s0(x, fixed)
-    return make_result(theta, cov, method="ecf", parameterization=parameterization, nobs=x.size,
-                   fixed=fixed, loglik=math.nan, converged=True, n_iter=it)
+    parameterization, std = prepare(x, "ecf", parameterization, fix)
+    theta, cov, it = ecf_s0(std.x, std.fixed)
+    edge = boundary(theta, std.fixed, ECF_ALPHA_MIN)
+    ok, msg = "alpha" not in edge, ""
+    if not ok:
+        msg = (f"alpha fell below {ECF_ALPHA_MIN:g}, outside the method's range (with fixed values: "
+               "are they compatible with the data?)")
+    return make_result(theta, cov, std, method="ecf", parameterization=parameterization,
+                       loglik=math.nan, converged=ok, n_iter=it, message=msg, at_boundary=edge)
 

@@ -7,25 +7,38 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._params import PARAM_NAMES, check_parameterization
+from .._params import PARAM_NAMES
 from .._typing import ArrayLike, FloatArray, Parameterization
 from . import _kernels as _K
-from ._common import check_fix, check_x
+from . import _loggrid
+from ._common import boundary, prepare
 from ._ecf import ecf_s0
 from .result import StableFit, make_result, transform_cov
 
 __all__ = ["MLE_ALPHA_MIN", "mle"]
 
-#: Smallest alpha the MLE searches (its FFT grid is accurate to ~1e-5 relative from here up).
-MLE_ALPHA_MIN = 0.6
+#: Smallest alpha the MLE searches.
+MLE_ALPHA_MIN = 0.1
+#: The FFT density serves alpha >= FFT_ALPHA_MIN (accurate to ~1e-5 relative there), the node-table
+#: density alpha <= GRID_ALPHA_MAX; a fit that reaches the edge of one continues with the other.
+FFT_ALPHA_MIN = 0.6
+GRID_ALPHA_MAX = 0.8
+_BOUNDS = {
+    "fft": (np.array([FFT_ALPHA_MIN, -1.0, -np.inf, -np.inf]), np.array([2.0, 1.0, np.inf, np.inf])),
+    "grid": (np.array([MLE_ALPHA_MIN, -1.0, -np.inf, -np.inf]), np.array([GRID_ALPHA_MAX, 1.0, np.inf, np.inf])),
+}
 _SUBSAMPLE_ABOVE = 50_000
 _SUBSAMPLE_SIZE = 20_000
 
 
-def _evaluate(x: FloatArray, th: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+def _evaluate(x: FloatArray, th: FloatArray, mode: str) -> tuple[float, FloatArray, FloatArray, FloatArray]:
     """Log-likelihood, score, BHHH matrix and Hessian at th = (alpha, beta, log scale, loc0)."""
-    G, P = _K.density_grids(float(th[0]), float(th[1]), 2)
-    out = _K.loglik_pass(x, float(th[3]), math.exp(th[2]), G, P, 2)
+    a, b, scale, loc = float(th[0]), float(th[1]), math.exp(th[2]), float(th[3])
+    if mode == "fft":
+        G, P = _K.density_grids(a, b, 2)
+        out = _K.loglik_pass(x, loc, scale, G, P, 2)
+    else:
+        out = _loggrid.build(a, b).loglik(x, loc, scale, 2)
     iu = np.triu_indices(4)
     B = np.empty((4, 4))
     B[iu] = out[5:15]
@@ -36,23 +49,20 @@ def _evaluate(x: FloatArray, th: FloatArray) -> tuple[float, FloatArray, FloatAr
     return float(out[0]), out[1:5].copy(), B, Hm
 
 
-_LOWER = np.array([MLE_ALPHA_MIN, -1.0, -np.inf, -np.inf])
-_UPPER = np.array([2.0, 1.0, np.inf, np.inf])
-
-
-def _newton(x: FloatArray, th: FloatArray, free: np.ndarray, max_iter: int, tol: float = 1e-10):
+def _newton(x: FloatArray, th: FloatArray, free: np.ndarray, max_iter: int, mode: str, tol: float = 1e-10):
     """Projected Newton steps with Armijo backtracking.
 
     The step uses minus the Hessian where it is positive definite on the free
     coordinates, else the outer-product (BHHH) matrix.  Returns (theta,
     loglik, score, Hessian, n_iter, converged, message).
     """
-    th = np.clip(th, _LOWER, _UPPER)
-    ll, g, B, Hm = _evaluate(x, th)
+    lower, upper = _BOUNDS[mode]
+    th = np.clip(th, lower, upper)
+    ll, g, B, Hm = _evaluate(x, th, mode)
     if not math.isfinite(ll):
         return th, ll, g, Hm, 0, False, "log-likelihood is not finite at the start"
     for it in range(1, max_iter + 1):
-        act = free & ~((th <= _LOWER) & (g < 0)) & ~((th >= _UPPER) & (g > 0))
+        act = free & ~((th <= lower) & (g < 0)) & ~((th >= upper) & (g > 0))
         if th[0] >= 2.0:
             act[1] = False  # beta is not identified at alpha = 2
         idx = np.flatnonzero(act)
@@ -75,8 +85,8 @@ def _newton(x: FloatArray, th: FloatArray, free: np.ndarray, max_iter: int, tol:
         while True:
             tn = th.copy()
             tn[idx] += t * d
-            tn = np.clip(tn, _LOWER, _UPPER)
-            ll_n, g_n, B_n, H_n = _evaluate(x, tn)
+            tn = np.clip(tn, lower, upper)
+            ll_n, g_n, B_n, H_n = _evaluate(x, tn, mode)
             # below dec ~ 1e-6 the expected gain is under the rounding of a large sum: take the step
             if math.isfinite(ll_n) and (ll_n >= ll + 1e-4 * t * dec or dec < 1e-6):
                 break
@@ -85,6 +95,20 @@ def _newton(x: FloatArray, th: FloatArray, free: np.ndarray, max_iter: int, tol:
                 return th, ll, g, Hm, it, dec < 1e-6, "line search failed"
         th, ll, g, B, Hm = tn, ll_n, g_n, B_n, H_n
     return th, ll, g, Hm, max_iter, False, f"no convergence in {max_iter} iterations"
+
+
+def _fit_modes(x: FloatArray, th0: FloatArray, free: np.ndarray, max_iter: int):
+    """Newton in the density mode that serves the start; switch once when alpha leaves its range."""
+    mode = "grid" if th0[0] < 0.5 * (FFT_ALPHA_MIN + GRID_ALPHA_MAX) else "fft"
+    for _ in range(3):
+        th, ll, _, Hm, it, conv, msg = _newton(x, th0, free, max_iter, mode)
+        if free[0] and mode == "fft" and th[0] <= FFT_ALPHA_MIN + 1e-9:
+            mode, th0 = "grid", th
+        elif free[0] and mode == "grid" and th[0] >= GRID_ALPHA_MAX - 1e-9:
+            mode, th0 = "fft", th
+        else:
+            break
+    return th, ll, Hm, it, conv, msg
 
 
 def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int):
@@ -103,8 +127,8 @@ def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int):
             th0[i] = math.log(fixed[k]) if k == "scale" else fixed[k]
     if "alpha" in fixed and fixed["alpha"] < MLE_ALPHA_MIN:
         raise ValueError(f"fix['alpha'] must be in [{MLE_ALPHA_MIN:g}, 2] for method='mle', got {fixed['alpha']:g}")
-    th, ll, _, Hm, it, conv, msg = _newton(x, th0, free, max_iter)
-    if free[0] and th[0] <= MLE_ALPHA_MIN:
+    th, ll, Hm, it, conv, msg = _fit_modes(x, th0, free, max_iter)
+    if free[0] and th[0] <= MLE_ALPHA_MIN + 1e-9:
         conv, msg = False, f"alpha reached the lower edge {MLE_ALPHA_MIN:g} of the MLE's range"
     eff = free.copy()
     if th[0] >= 2.0:
@@ -170,12 +194,11 @@ def mle(
     ValueError
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
-    parameterization = check_parameterization(parameterization)
-    x = check_x(x, "mle")
-    fixed = check_fix(fix, parameterization)
+    parameterization, std = prepare(x, "mle", parameterization, fix)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-    theta, cov, ll, it, conv, msg = _mle_s0(x, fixed, int(max_iter))
-    return make_result(theta, cov, method="mle", parameterization=parameterization, nobs=x.size,
-                   fixed=fixed, loglik=ll, converged=conv, n_iter=it, message=msg)
+    theta, cov, ll, it, conv, msg = _mle_s0(std.x, std.fixed, int(max_iter))
+    edge = boundary(theta, std.fixed, MLE_ALPHA_MIN)
+    return make_result(theta, cov, std, method="mle", parameterization=parameterization,
+                       loglik=ll, converged=conv, n_iter=it, message=msg, at_boundary=edge)
 

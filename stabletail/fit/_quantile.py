@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._params import check_parameterization
 from .._typing import ArrayLike, FloatArray, Parameterization
 from . import _kernels as _K
-from ._common import check_fix, check_x
+from ._common import boundary, prepare
 from .result import StableFit, make_result
 
 __all__ = ["quantile"]
@@ -29,7 +28,32 @@ def _table() -> tuple[FloatArray, FloatArray, float, float, float, float]:
     return Q, D, float(al[0]), float(al[1] - al[0]), float(be[0]), float(be[1] - be[0])
 
 
-def _quantile_from_q(qs: FloatArray, fixed: dict[str, float]) -> tuple[FloatArray, bool, str]:
+def _edge_extrapolate(Q, a0, da, b0, db, a, b, nua, nub, free_a, free_b):
+    """(alpha, beta) continued linearly past the table edges (for the delta method only).
+
+    A clamped inversion has zero derivative at an edge, which would make the
+    standard error 0; past the edge the residual of each ratio is divided by
+    its slope at the edge, as if the table went on.
+    """
+    na, nb = Q.shape[0], Q.shape[1]
+    amax = a0 + (na - 1) * da
+    Fa, Fb = _K._nus(Q, a0, da, na, b0, db, nb, a, b)
+    if free_b and abs(b) >= 1.0 - 1e-12:
+        e = -1e-3 * math.copysign(1.0, b)
+        slope = (_K._nus(Q, a0, da, na, b0, db, nb, a, b + e)[1] - Fb) / e
+        if slope != 0.0:
+            b = b + (nub - Fb) / slope
+    if free_a and (a <= a0 + 1e-12 or a >= amax - 1e-12):
+        e = 1e-3 if a <= a0 + 1e-12 else -1e-3
+        slope = (_K._nus(Q, a0, da, na, b0, db, nb, a + e, min(max(b, -1.0), 1.0))[0] - Fa) / e
+        if slope != 0.0:
+            a = a + (nua - Fa) / slope
+    return a, b
+
+
+def _quantile_from_q(
+    qs: FloatArray, fixed: dict[str, float], extrapolate: bool = False
+) -> tuple[FloatArray, bool, str]:
     """(alpha, beta, scale, loc0) from the five sample quantiles."""
     Q, _, a0, da, b0, db = _table()
     iqr = qs[3] - qs[1]
@@ -45,6 +69,8 @@ def _quantile_from_q(qs: FloatArray, fixed: dict[str, float]) -> tuple[FloatArra
     q = _K.table_at(Q, a0, da, b0, db, a, b, True)
     s = fixed.get("scale", iqr / (q[3] - q[1]))
     m = fixed.get("loc", qs[2] - s * q[2])
+    if extrapolate:
+        a, b = _edge_extrapolate(Q, a0, da, b0, db, a, b, nua, nub, math.isnan(afix), math.isnan(bfix))
     return np.array([a, b, s, m]), ok, msg
 
 
@@ -69,11 +95,13 @@ def quantile_s0(
     if not with_cov:
         return theta, np.full((4, 4), np.nan), ok, msg
     # asymptotic covariance of sample quantiles: p_i (1 - p_j) / (n f(q_i) f(q_j)), i <= j
+    # the spread of the sample quantiles follows the data's law: the free fit's, whatever is fixed
+    free = theta if not fixed else _quantile_from_q(qs, {})[0]
     _, D, a0, da, b0, db = _table()
-    fq = _K.table_at(D, a0, da, b0, db, theta[0], theta[1], False) / theta[2]
+    fq = _K.table_at(D, a0, da, b0, db, free[0], free[1], False) / free[2]
     P = np.minimum.outer(_PROBS, _PROBS) * (1.0 - np.maximum.outer(_PROBS, _PROBS))
     cq = P / np.outer(fq, fq) / x.size
-    cov = _delta_cov(lambda q: _quantile_from_q(q, fixed)[0], qs, cq, 1e-5 * (qs[3] - qs[1]) * np.ones(5))
+    cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, 1e-5 * (qs[3] - qs[1]) * np.ones(5))
     return theta, cov, ok, msg
 
 
@@ -104,10 +132,9 @@ def quantile(
     ValueError
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
-    parameterization = check_parameterization(parameterization)
-    x = check_x(x, "quantile")
-    fixed = check_fix(fix, parameterization)
-    theta, cov, ok, msg = quantile_s0(x, fixed)
-    return make_result(theta, cov, method="quantile", parameterization=parameterization, nobs=x.size,
-                   fixed=fixed, loglik=math.nan, converged=ok, n_iter=1, message=msg)
+    parameterization, std = prepare(x, "quantile", parameterization, fix)
+    theta, cov, ok, msg = quantile_s0(std.x, std.fixed)
+    edge = boundary(theta, std.fixed, _table()[2])
+    return make_result(theta, cov, std, method="quantile", parameterization=parameterization,
+                       loglik=math.nan, converged=ok, n_iter=1, message=msg, at_boundary=edge)
 

@@ -12,6 +12,7 @@ from scipy.special import ndtri
 from .._params import PARAM_NAMES, s1_jacobian, s1_shift
 from .._typing import FloatArray
 from .._validation import check_level
+from ._common import Standardized
 
 __all__ = ["StableFit", "StableParams", "make_result", "transform_cov"]
 
@@ -56,6 +57,11 @@ class StableFit:
         not identified and is reported as 0 with NaN standard error.
     message : str
         Why ``converged`` is False, or "".
+    at_boundary : tuple of str
+        Free parameters estimated on the edge of the parameter space (beta at
+        -1 or 1, alpha at the lower edge of the method's range).  Their
+        standard errors are those of the unconstrained statistic (never a
+        clipped 0) and :meth:`ci` cuts the interval at the edge.
     """
 
     alpha: float
@@ -73,6 +79,7 @@ class StableFit:
     fixed: tuple[str, ...] = ()
     gaussian: bool = False
     message: str = ""
+    at_boundary: tuple[str, ...] = ()
 
     @property
     def params(self) -> StableParams:
@@ -134,53 +141,81 @@ class StableFit:
 def transform_cov(J: FloatArray, cov: FloatArray) -> FloatArray:
     """``J @ cov @ J.T`` where NaN rows/columns (unidentified parameters) stay NaN
     instead of spreading into every entry through ``0 * NaN``."""
-    unknown = np.isnan(cov).all(axis=1)
+    unknown = np.isnan(np.diag(cov))
     out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
     out[unknown, :] = np.nan
     out[:, unknown] = np.nan
     return out
 
 
+def _row_stderr(J: FloatArray, cov: FloatArray) -> FloatArray:
+    """sqrt(diag(J cov J.T)) without overflow: each row of J is scaled to unit size first."""
+    unknown = np.isnan(np.diag(cov))
+    c = np.where(np.isnan(cov), 0.0, cov)
+    se = np.empty(J.shape[0])
+    for i, row in enumerate(J):
+        big = float(np.max(np.abs(np.where(np.isnan(row), 0.0, row))))
+        if np.isnan(row).any():
+            se[i] = np.nan
+            continue
+        w = row / big if big > 0 else row
+        v = float(w @ c @ w)
+        se[i] = big * math.sqrt(v) if v >= 0 else np.nan
+    se[unknown] = np.nan
+    return se
+
+
 def make_result(
     theta: FloatArray,
     cov: FloatArray,
+    std: Standardized,
     *,
     method: str,
     parameterization: str,
-    nobs: int,
-    fixed: dict[str, float],
     loglik: float,
     converged: bool,
     n_iter: int,
     message: str = "",
+    at_boundary: tuple[str, ...] = (),
 ) -> StableFit:
-    """Build a StableFit from S0 estimates theta = (alpha, beta, scale, loc0) and their covariance."""
-    a, b, s, m = (float(v) for v in theta)
+    """Build a StableFit from S0 estimates of the standardised data (x - center) / spread.
+
+    theta = (alpha, beta, scale, loc0) and cov are in standardised units; the
+    result is in data units and ``parameterization``.  Standard errors are
+    formed row by row so that they stay finite for any spread in
+    (1e-300, 1e300) (``cov`` itself may then hold inf: a variance beyond 1e308).
+    """
+    nobs, fixed, center, spread = std.x.size, std.fixed, std.center, std.spread
+    a, b, ss, ms = (float(v) for v in theta)
+    s = spread * ss
+    m = center + spread * ms
     gaussian = a >= 2.0
     cov = np.array(cov, dtype=float)
     if gaussian:
         a, b = 2.0, 0.0
         cov[:2, :] = np.nan
         cov[:, :2] = np.nan
-    if parameterization == "S1":
-        J = s1_jacobian(a, b, s)
-        m = m - s1_shift(a, b, s)
-        cov = transform_cov(J, cov)
     names = tuple(k for k in PARAM_NAMES if k in fixed)
     for i, k in enumerate(PARAM_NAMES):
         if k in fixed:
             cov[i, :] = 0.0
             cov[:, i] = 0.0
-    se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
-    cov.setflags(write=False)
+    J = np.diag([1.0, 1.0, spread, spread])
+    if parameterization == "S1":
+        J = s1_jacobian(a, b, s) @ J
+        m = m - s1_shift(a, b, s)
+    se = _row_stderr(J, cov)
+    with np.errstate(over="ignore", invalid="ignore"):
+        full = transform_cov(J, cov)
+    full.setflags(write=False)
     return StableFit(
         alpha=a,
         beta=b,
         scale=s,
         loc=m,
         stderr=StableParams(*(float(v) for v in se)),
-        cov=cov,
-        loglik=float(loglik),
+        cov=full,
+        loglik=float(loglik) - nobs * math.log(spread),
         converged=bool(converged),
         n_iter=int(n_iter),
         method=method,
@@ -189,5 +224,5 @@ def make_result(
         fixed=names,
         gaussian=gaussian,
         message=message,
+        at_boundary=tuple(k for k in at_boundary if k not in names),
     )
-

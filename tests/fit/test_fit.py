@@ -291,7 +291,7 @@ def test_bad_method_and_mle_options():
     with pytest.raises(ValueError, match="max_iter"):
         F.mle(ok, max_iter=0)
     with pytest.raises(ValueError, match="alpha"):
-        F.mle(ok, fix={"alpha": 0.5})
+        F.mle(ok, fix={"alpha": 0.05})  # below MLE_ALPHA_MIN = 0.1
 
 
 # ------------------------------------------------------------------------------------------------

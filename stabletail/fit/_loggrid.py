@@ -1,0 +1,74 @@
+"""Node tables of the heavy-tail density used by the MLE for small alpha (see ``_grid_kernels``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import stable
+from .._typing import FloatArray
+from . import _grid_kernels as _G
+from . import _kernels as _K
+
+__all__ = ["GridDensity", "build"]
+
+#: Node spacing in u = asinh((z - c) / eps); measured interpolation error of log f <= 1e-4 (docs/fit.md).
+DU = 0.1
+#: Step of the alpha / beta differences.
+STEP = 1e-5
+#: eps as a fraction of the width scale (pi / Gamma(1 + 1/alpha))**(1 / (1 - alpha)) of the spike.
+EPS_FRACTION = 1e-6
+#: Floor of the node values of log f (beyond the support of a totally skewed law log f is -inf).
+LOG_FLOOR = -2000.0
+_CHUNK = 900  # below stable's interpolation-table threshold: every node from the exact kernel
+
+
+class GridDensity:
+    """Node table of log f for the variants of (alpha, beta); arguments of the grid kernels."""
+
+    __slots__ = ("L", "P", "h", "meta", "sb")
+
+    def __init__(self, L: FloatArray, meta: FloatArray, P: FloatArray, h: float, sb: float) -> None:
+        self.L, self.meta, self.P, self.h, self.sb = L, meta, P, h, sb
+
+    def loglik(self, x: FloatArray, loc: float, scale: float, level: int) -> FloatArray:
+        """[loglik, g(4), B(10), Hess(10)] of the data x (see ``_kernels.loglik_pass``)."""
+        return _G.grid_loglik_pass(x, loc, scale, self.L, self.meta, self.P, self.h, self.sb, level)
+
+    def terms(self, z: FloatArray) -> FloatArray:
+        """Per-point (l, l_z, l_zz, l_a, l_b, l_az, l_bz, l_aa, l_ab, l_bb) of the standard law."""
+        return _G.grid_terms(np.ascontiguousarray(z, dtype=float), self.L, self.meta, self.P, self.h, self.sb)
+
+
+def _eps(alpha: float) -> float:
+    if alpha >= 0.99:
+        return EPS_FRACTION
+    width = (math.pi / math.gamma(1.0 + 1.0 / alpha)) ** (1.0 / (1.0 - alpha))
+    return EPS_FRACTION * min(1.0, width)
+
+
+def build(alpha: float, beta: float) -> GridDensity:
+    """Node tables of log f for the six variants around (alpha, beta), alpha < 1."""
+    h = STEP
+    b0 = min(max(beta, -1.0 + h), 1.0 - h)
+    sb = (beta - b0) / h
+    av = alpha + h * np.array([0.0, 1.0, -1.0, 0.0, 0.0, 1.0])
+    bv = b0 + h * np.array([0.0, 0.0, 0.0, 1.0, -1.0, 1.0])
+    eps = _eps(alpha)
+    zc = max(4.0 ** (1.0 / alpha), 50.0)  # the series' ratio |x|**-alpha <= 1/4 from here on
+    umax = math.asinh(zc / eps) + 3 * DU
+    n = 2 * math.ceil(umax / DU) + 1
+    u0 = -DU * (n // 2)
+    u = u0 + DU * np.arange(n)
+    L = np.empty((_G.N_GVAR, n))
+    meta = np.empty((_G.N_GVAR, 5))
+    for v in range(_G.N_GVAR):
+        c = -bv[v] * math.tan(0.5 * math.pi * av[v])
+        z = c + eps * np.sinh(u)
+        for i in range(0, n, _CHUNK):
+            L[v, i : i + _CHUNK] = stable.logpdf(z[i : i + _CHUNK], av[v], bv[v])
+        meta[v] = (c, eps, u0, DU, zc)
+    np.maximum(L, LOG_FLOOR, out=L)
+    P = _K.tail_params_at(av, bv)
+    return GridDensity(L, meta, P, h, sb)
