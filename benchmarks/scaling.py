@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 from stabletail.sgd.studies import run_study
-from stabletail.sgd.studies._ray import ray_engine
+from stabletail.sgd.studies.engines import ray_engine
 
 # Two grids on the embedded digits, float64, 8 cells each (with --seeds 2 / 4):
 GRIDS = {

@@ -163,17 +163,10 @@ def _cmd_study(args: argparse.Namespace) -> int:
     if args.seeds:
         seeds = [int(s) for s in args.seeds.split(",")] if "," in args.seeds else int(args.seeds)
     out = Path(args.out or f"results/{args.name}")
-    engine = None
-    if args.engine == "ray":
-        import functools
-
-        from .sgd.studies._ray import ray_engine
-
-        engine = functools.partial(ray_engine, address=args.address)
     run = run_study(
         args.name, out, preset=args.preset, overrides=overrides, seeds=seeds, device=args.device,
         data_dir=args.data_dir, download=args.download, progress=not args.quiet, figures=not args.no_figures,
-        engine=engine,
+        engine=args.engine, address=args.address,
     )
     print(f"study {args.name} (preset {args.preset}): {run.n_cells} cells, {run.n_skipped} already done, "
           f"{run.n_failed} failed, {run.seconds:.1f} s")

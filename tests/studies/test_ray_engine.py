@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch")
 ray = pytest.importorskip("ray")
 
 from stabletail.sgd.studies import execute_cell, make_cells, resolve_config, run_study  # noqa: E402
-from stabletail.sgd.studies._ray import ray_engine  # noqa: E402
+from stabletail.sgd.studies.engines import ray_engine  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -153,7 +153,7 @@ def test_bad_options():
 
 def test_ray_is_imported_only_by_the_ray_engine():
     code = ("import sys, stabletail, stabletail.sgd, stabletail.sgd.studies, stabletail.cli, "
-            "stabletail.sgd.studies._ray; print('ray' in sys.modules)")
+            "stabletail.sgd.studies.engines; print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          check=True)
     assert out.stdout.strip() == "False"

@@ -4,23 +4,19 @@
 >>> run = run_study("activation", "results/activation")   # doctest: +SKIP
 
 Every grid cell (configuration x seed) is an independent, picklable
-:class:`Cell`; :func:`execute_cell` runs one anywhere and :func:`run_study`
-(the driver) writes results atomically and resumes finished cells.
+:class:`Cell` (:mod:`.cells`); :func:`execute_cell` runs one anywhere, an engine
+(:mod:`.engines`: serial or Ray) runs a list of them, and :func:`run_study` (the
+driver, :mod:`.runner`) writes results atomically (:mod:`.tables`) and resumes
+finished cells. Imports point one way: catalog <- cells <- engines <- runner.
 """
 
 from __future__ import annotations
 
 from .catalog import STUDIES, FigureSpec, Study
-from .runner import (
-    Cell,
-    CellResult,
-    StudyRun,
-    execute_cell,
-    make_cells,
-    resolve_config,
-    run_study,
-    summarize,
-)
+from .cells import Cell, CellResult, execute_cell, make_cells, resolve_config
+from .engines import ray_engine, serial_engine
+from .runner import StudyRun, run_study
+from .tables import summarize
 
 __all__ = [
     "STUDIES",
@@ -34,4 +30,6 @@ __all__ = [
     "resolve_config",
     "run_study",
     "summarize",
+    "serial_engine",
+    "ray_engine",
 ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..._io import atomic_write
 from .catalog import FigureSpec, Study
 
 __all__ = ["draw", "draw_figure"]
@@ -101,17 +101,12 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
     text = title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)"
     fig.suptitle(textwrap.fill(text, width=int(fig.get_figwidth() * 13)), fontsize=10)
     fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 0.95))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".png", dir=path.parent)
-    os.close(fd)
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=110)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
+        fig.savefig(buf, format="png", dpi=110)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, buf.getvalue())
     return path
 
 

@@ -1,9 +1,6 @@
-"""The study runner: config -> grid cells -> rows on disk -> tables, metadata, figures.
+"""The study driver: config -> grid cells -> rows on disk -> tables, metadata, figures.
 
-A study's grid is a list of :class:`Cell` objects, one per (configuration, seed).
-A cell is plain data (picklable, JSON-able) and :func:`execute_cell` is a
-top-level function, so any engine can run cells anywhere; the driver
-(:func:`run_study`) alone writes results. Layout of an output directory::
+Layout of an output directory::
 
     OUT/cells/<key>.json     one finished cell: its parameters, rows, timing, status
     OUT/results.csv          every row of the current configuration (and .parquet with pyarrow)
@@ -12,88 +9,31 @@ top-level function, so any engine can run cells anywhere; the driver
     OUT/figures/*.png
 
 Resuming: a cell's key is a hash of (study, parameters, seed); a cell whose file
-exists with status ``"ok"`` is skipped, failed cells are run again. Every file
-is written to a temporary name and moved into place with :func:`os.replace`, so
-an interruption leaves finished cells intact and never a half-written file.
+exists with status ``"ok"`` is skipped, failed cells are run again. Every file is
+written atomically (:mod:`stabletail._io`), so an interruption leaves finished cells
+intact and never a half-written file.
 """
 
 from __future__ import annotations
 
-import copy
-import csv
 import functools
-import hashlib
-import itertools
-import json
-import math
 import os
 import platform
 import sys
-import tempfile
 import time
-import traceback
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
-import numpy as np
-
-from ..._validation import check_choice, check_level
+from ..._io import write_json
+from ..._validation import check_choice
 from .catalog import STUDIES, Study
+from .cells import Cell, make_cells, resolve_config
+from .engines import Engine, resolve_engine, serial_engine
+from .tables import read_cell, summarize, write_table
 
-__all__ = [
-    "Cell",
-    "CellResult",
-    "StudyRun",
-    "resolve_config",
-    "make_cells",
-    "execute_cell",
-    "run_study",
-    "summarize",
-]
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One unit of work: a study configuration with one value per grid axis, and a seed.
-
-    Attributes
-    ----------
-    study : str
-        Study name.
-    params : dict
-        JSON-able parameters of the cell.
-    seed : int
-        Seed of initialisation and data order.
-    """
-
-    study: str
-    params: Mapping[str, Any]
-    seed: int
-
-    @property
-    def key(self) -> str:
-        """Stable identifier: a hash of study, parameters and seed."""
-        blob = json.dumps({"study": self.study, "params": self.params, "seed": self.seed}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-@dataclass
-class CellResult:
-    """What running a :class:`Cell` produced (rows, or the error)."""
-
-    cell: Cell
-    status: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    error: str | None = None
-    device: str = "cpu"
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form written to ``cells/<key>.json``."""
-        d = asdict(self)
-        d["key"] = self.cell.key
-        return d
+__all__ = ["StudyRun", "run_study", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -111,220 +51,6 @@ class StudyRun:
     seconds: float
 
 
-# ----------------------------------------------------------------------------- config and grid
-
-
-def resolve_config(
-    study: str | Study,
-    preset: str = "quick",
-    overrides: Mapping[str, Any] | None = None,
-    seeds: int | Sequence[int] | None = None,
-) -> dict[str, Any]:
-    """A study's configuration: a preset with user overrides applied.
-
-    Parameters
-    ----------
-    study : str or Study
-        Study (name or object).
-    preset : str
-        ``"quick"`` or ``"paper"``.
-    overrides : mapping, optional
-        Values replacing preset entries; the keys must exist in the preset.
-        A scalar given for a grid axis becomes a one-value list.
-    seeds : int or sequence of int, optional
-        An int ``n`` means seeds ``0..n-1``.
-
-    Returns
-    -------
-    dict
-    """
-    st = STUDIES[check_choice("study", study, STUDIES)] if isinstance(study, str) else study
-    config = copy.deepcopy(st.presets[check_choice("preset", preset, tuple(st.presets))])
-    for k, v in (overrides or {}).items():
-        if k not in config:
-            raise ValueError(f"unknown option {k!r} for study {st.name!r}; options are: {', '.join(sorted(config))}")
-        if k in st.axes and not isinstance(v, (list, tuple)):
-            v = [v]
-        config[k] = list(v) if isinstance(v, tuple) else v
-    if seeds is not None:
-        config["seeds"] = list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
-    if not config["seeds"]:
-        raise ValueError("seeds must name at least one seed")
-    return config
-
-
-def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
-    """The grid of a configuration: one :class:`Cell` per axis combination and seed."""
-    st = STUDIES[study] if isinstance(study, str) else study
-    fixed = {k: v for k, v in config.items() if k not in st.axes and k != "seeds"}
-    cells = []
-    for combo in itertools.product(*(config[a] for a in st.axes)):
-        params = {**fixed, **dict(zip(st.axes, combo))}
-        cells.extend(Cell(st.name, params, int(s)) for s in config["seeds"])
-    return cells
-
-
-def execute_cell(cell: Cell, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False) -> CellResult:
-    """Run one cell; never raises for errors inside the study (they become ``status="failed"``).
-
-    This is the unit of work an engine ships to a worker: it only needs the
-    cell, the device name and the data directory, and returns plain data.
-    ``progress`` shows a bar over the cell's checkpoints.
-    """
-    start = time.perf_counter()
-    try:
-        rows = STUDIES[cell.study].run(dict(cell.params), cell.seed, device=device, data_dir=data_dir,
-                                       progress=progress)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # a failing cell is recorded and the grid goes on
-        return CellResult(
-            cell, "failed", [], time.perf_counter() - start,
-            f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}", device,
-        )
-    return CellResult(cell, "ok", rows, time.perf_counter() - start, None, device)
-
-
-# ----------------------------------------------------------------------------- atomic output
-
-
-def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (NaN and inf become null)."""
-
-    def clean(x: Any) -> Any:
-        if isinstance(x, float) and not math.isfinite(x):
-            return None
-        if isinstance(x, dict):
-            return {str(k): clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        return x
-
-    text = json.dumps(clean(json.loads(json.dumps(obj, default=_json_default))), indent=1, sort_keys=False)
-    _atomic_write(path, lambda fh: fh.write(text + "\n"))
-
-
-def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    cols: dict[str, None] = {}
-    for r in rows:
-        cols.update(dict.fromkeys(r))
-    return list(cols)
-
-
-def write_table(path: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
-    """Write rows as CSV (always) and Parquet (when pyarrow imports); atomic. Returns the paths."""
-    cols = _columns(rows)
-
-    def write_csv(fh: Any) -> None:
-        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
-
-    _atomic_write(path, write_csv)
-    written = [path]
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        return written
-    table = pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows])
-    pq_path = path.with_suffix(".parquet")
-    _atomic_write(pq_path, lambda fh: pq.write_table(table, fh), mode="wb")
-    written.append(pq_path)
-    return written
-
-
-def _read_cell(path: Path) -> dict[str, Any] | None:
-    try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (OSError, ValueError):  # unreadable: treated as not done
-        return None
-
-
-# ----------------------------------------------------------------------------- aggregation
-
-
-def summarize(
-    rows: Sequence[Mapping[str, Any]],
-    keys: Sequence[str],
-    metrics: Sequence[str],
-    level: float = 0.95,
-) -> list[dict[str, Any]]:
-    """Aggregate rows over seeds: per group of ``keys``, mean, sd, n and a t-interval per metric.
-
-    The interval is ``mean +- t_{(1+level)/2, n-1} sd / sqrt(n)`` over the seeds
-    (NaN when fewer than two finite values).
-
-    Parameters
-    ----------
-    rows : sequence of mapping
-        Tidy rows, one per seed and group.
-    keys : sequence of str
-        Grouping columns (missing ones are treated as None).
-    metrics : sequence of str
-        Numeric columns to aggregate (missing or None values are skipped).
-    level : float
-        Confidence level of the interval.
-
-    Returns
-    -------
-    list of dict
-    """
-    from scipy import stats
-
-    level = check_level(level)
-    groups: dict[tuple, list[Mapping[str, Any]]] = {}
-    for r in rows:
-        groups.setdefault(tuple(r.get(k) for k in keys), []).append(r)
-    out = []
-    for gkey, members in groups.items():
-        rec: dict[str, Any] = dict(zip(keys, gkey))
-        for m in metrics:
-            vals = np.array([float(r[m]) for r in members if r.get(m) not in (None, "")], dtype=float)
-            vals = vals[np.isfinite(vals)]
-            if vals.size == 0:
-                continue
-            n = vals.size
-            mean = float(vals.mean())
-            sd = float(vals.std(ddof=1)) if n > 1 else math.nan
-            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
-            rec.update({f"{m}_mean": mean, f"{m}_sd": sd, f"{m}_n": n, f"{m}_low": mean - half, f"{m}_high": mean + half})
-        out.append(rec)
-    return out
-
-
-# ----------------------------------------------------------------------------- driver
-
-
 def _versions() -> dict[str, str]:
     import stabletail
 
@@ -335,29 +61,6 @@ def _versions() -> dict[str, str]:
         except ImportError:  # pragma: no cover - optional
             pass
     return v
-
-
-def _serial(cells: Sequence[Cell], device: str, data_dir: str | None, *, progress: bool = False) -> Iterator[CellResult]:
-    for cell in cells:
-        yield execute_cell(cell, device, data_dir, progress=progress)
-
-
-def _engine(
-    engine: str | Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None,
-    address: str | None,
-) -> Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None:
-    """The engine callable for :func:`run_study`'s ``engine`` and ``address`` (None: serial)."""
-    if callable(engine):
-        if address is not None:
-            raise ValueError("address is an option of engine='ray', not of a custom engine")
-        return engine
-    if check_choice("engine", engine or "serial", ("serial", "ray")) == "serial":
-        if address is not None:
-            raise ValueError("address needs engine='ray'")
-        return None
-    from ._ray import ray_engine
-
-    return functools.partial(ray_engine, address=address)
 
 
 def resolve_device(device: str) -> str:
@@ -381,7 +84,7 @@ def run_study(
     download: bool = False,
     progress: bool = True,
     figures: bool = True,
-    engine: str | Callable[[Sequence[Cell], str, str | None], Iterable[CellResult]] | None = None,
+    engine: str | Engine | None = None,
     address: str | None = None,
 ) -> StudyRun:
     """Run (or resume) a named study and write its tables, metadata and figures.
@@ -425,7 +128,7 @@ def run_study(
     from ..datasets import load_dataset
 
     study = STUDIES[check_choice("name", name, STUDIES)]
-    engine = _engine(engine, address)
+    engine = resolve_engine(engine, address)
     t0 = time.perf_counter()
     out = Path(out)
     cells_dir = out / "cells"
@@ -438,7 +141,7 @@ def run_study(
         load_dataset(ds, ddir, download=download)
 
     def done(c: Cell) -> bool:
-        rec = _read_cell(cells_dir / f"{c.key}.json")
+        rec = read_cell(cells_dir / f"{c.key}.json")
         return rec is not None and rec.get("status") == "ok"
 
     todo = [c for c in cells if not done(c)]
@@ -449,7 +152,7 @@ def run_study(
 
         bar = tqdm(total=len(todo), desc=f"{name} ({n_skipped} done before)", unit="cell")
     try:
-        run_cells = engine or functools.partial(_serial, progress=bar is not None)
+        run_cells = engine or functools.partial(serial_engine, progress=bar is not None)
         for res in run_cells(todo, device, ddir):
             write_json(cells_dir / f"{res.cell.key}.json", res.to_json())
             if bar is not None:
@@ -469,7 +172,7 @@ def _finalize(
     rows: list[dict[str, Any]] = []
     status = []
     for c in cells:
-        rec = _read_cell(out / "cells" / f"{c.key}.json") or {"status": "missing", "seconds": None}
+        rec = read_cell(out / "cells" / f"{c.key}.json") or {"status": "missing", "seconds": None}
         status.append({"key": c.key, "seed": c.seed, **{a: c.params[a] for a in study.axes},
                        "status": rec["status"], "seconds": rec.get("seconds"), "device": rec.get("device"),
                        "error": rec.get("error")})

@@ -1,29 +1,98 @@
-"""Ray engine for study grids: every cell a Ray task, results back as they finish.
+"""Engines run study cells: ``engine(cells, device, data_dir) -> iterable of CellResult``.
 
-:func:`ray_engine` has the shape of the serial engine, ``engine(cells, device,
-data_dir) -> Iterator[CellResult]``, so :func:`~stabletail.sgd.studies.run_study`
-(the driver) writes each result atomically, counts it on the progress bar and
-resumes finished cells exactly as with the serial engine. Ray is an optional
-dependency (``pip install "stabletail[ray]"``) imported only when this engine
-runs.
+- :func:`serial_engine`: the cells one after another in this process (the default).
+- :func:`ray_engine`: every cell a Ray task, results back as they finish. Ray is an
+  optional dependency (``pip install "stabletail[ray]"``) imported only when this
+  engine runs. What runs where: the driver (the process calling ``run_study``) builds
+  the grid, submits one task per cell and writes every file; each task runs
+  :func:`~stabletail.sgd.studies.execute_cell` in a Ray worker process on any node of
+  the cluster, on one CPU, plus one GPU when the cells run on CUDA, and returns plain
+  data. Workers never touch the output directory, so the output is the same whichever
+  engine produced it.
 
-What runs where: the driver (the process calling ``run_study``) builds the
-grid, submits one task per cell and writes every file; each task runs
-:func:`~stabletail.sgd.studies.execute_cell` in a Ray worker process on any
-node of the cluster, on one CPU, plus one GPU when the cells run on CUDA, and
-returns plain data (a :class:`~stabletail.sgd.studies.CellResult`). Workers
-never touch the output directory, so the output is the same whichever engine
-produced it.
+:func:`resolve_engine` turns ``run_study``'s ``engine``/``address`` arguments into one
+of these.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
-from ..._validation import check_int, check_scalar
-from .runner import Cell, CellResult, execute_cell
+from ..._validation import check_choice, check_int, check_scalar
+from .cells import Cell, CellResult, execute_cell
 
-__all__ = ["ray_engine"]
+__all__ = ["Engine", "serial_engine", "ray_engine", "resolve_engine"]
+
+#: An engine: ``engine(cells, device, data_dir)`` yields one :class:`CellResult` per cell, in any order.
+Engine = Callable[[Sequence[Cell], str, "str | None"], Iterable[CellResult]]
+
+
+def serial_engine(
+    cells: Sequence[Cell], device: str, data_dir: str | None, *, progress: bool = False
+) -> Iterator[CellResult]:
+    """Run the cells one after another in this process.
+
+    Parameters
+    ----------
+    cells : sequence of Cell
+        The cells to run.
+    device : str
+        torch device of every cell.
+    data_dir : str or None
+        Data directory.
+    progress : bool
+        Show a bar over each cell's checkpoints.
+
+    Yields
+    ------
+    CellResult
+        One per cell, in order.
+    """
+    for cell in cells:
+        yield execute_cell(cell, device, data_dir, progress=progress)
+
+
+def resolve_engine(engine: str | Engine | None, address: str | None) -> Engine | None:
+    """The engine callable for ``run_study``'s ``engine`` and ``address`` (None: serial).
+
+    Parameters
+    ----------
+    engine : {"serial", "ray"}, callable or None
+        Engine name or callable.
+    address : str or None
+        Ray cluster address; only with ``engine="ray"``.
+
+    Returns
+    -------
+    callable or None
+        None for the serial engine (the driver adds its progress option).
+
+    Raises
+    ------
+    ValueError
+        For an unknown engine name, or an address without ``engine="ray"``.
+    """
+    if callable(engine):
+        if address is not None:
+            raise ValueError("address is an option of engine='ray', not of a custom engine")
+        return engine
+    if check_choice("engine", engine or "serial", ("serial", "ray")) == "serial":
+        if address is not None:
+            raise ValueError("address needs engine='ray'")
+        return None
+    return functools.partial(ray_engine, address=address)
+
+
+def _one_cpu_task(execute: Callable[[Cell, str, str | None], CellResult], cell: Cell, device: str,
+                  data_dir: str | None) -> CellResult:
+    """A Ray task holds one CPU: torch computes on one thread there (its default pool would take
+    every core of the node, and a different thread count changes float sums in the last bits)."""
+    import torch
+
+    torch.set_num_threads(1)
+    return execute(cell, device, data_dir)
 
 
 def _import_ray() -> Any:
@@ -98,7 +167,7 @@ def ray_engine(
     --------
     >>> from functools import partial
     >>> from stabletail.sgd.studies import run_study
-    >>> from stabletail.sgd.studies._ray import ray_engine
+    >>> from stabletail.sgd.studies.engines import ray_engine
     >>> run_study("protocols", "out/protocols",                          # doctest: +SKIP
     ...           engine=partial(ray_engine, num_cpus=2))
     """
@@ -119,12 +188,12 @@ def ray_engine(
         else:
             ray.init(address=address, runtime_env=runtime_env)
         started = True
-    task = ray.remote(execute).options(
+    task = ray.remote(_one_cpu_task).options(
         num_cpus=1, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
     )
     pending: dict[Any, Cell] = {}
     try:
-        pending = {task.remote(cell, device, data_dir): cell for cell in cells}
+        pending = {task.remote(execute, cell, device, data_dir): cell for cell in cells}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
