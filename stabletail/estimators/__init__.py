@@ -7,7 +7,9 @@ standard error by a seeded, parallel bootstrap one.
 
 - :func:`mohammadi` -- block-sum estimator for stable data (Mohammadi et al. 2015),
   univariate or multivariate (norms); :class:`MohammadiAccumulator` streams it;
-  :func:`mohammadi_quantile` is its order-statistics form.
+  :func:`mohammadi_quantile` is its order-statistics form;
+  :func:`mohammadi_from_log_sums` finalises it from running sums of logs (the
+  gradient-noise harvest uses it).
 - :func:`log_moment` -- ``1/alpha^2 = 6 Var(log|X|)/pi^2 - 1/2`` for symmetric
   stable data; :class:`LogMomentAccumulator` streams it.
 - :func:`hill` (with the double-bootstrap choice of k), :func:`hill_plot`,
@@ -20,6 +22,7 @@ Formulas, standard errors and Monte-Carlo accuracy tables: ``docs/estimators.md`
 from __future__ import annotations
 
 from ._extremes import HillPlot, hill, hill_plot, moments, pickands
+from ._from_sums import mohammadi_from_log_sums, sqrt_block_size
 from ._logs import (
     DEFAULT_BLOCK_SIZE,
     LogMomentAccumulator,
@@ -27,7 +30,6 @@ from ._logs import (
     log_moment,
     mohammadi,
     mohammadi_quantile,
-    sqrt_block_size,
 )
 from ._result import TailIndex
 
@@ -44,5 +46,6 @@ __all__ = [
     "pickands",
     "moments",
     "sqrt_block_size",
+    "mohammadi_from_log_sums",
     "DEFAULT_BLOCK_SIZE",
 ]

@@ -15,6 +15,7 @@ from .._typing import ArrayLike, NanPolicy, SeedLike
 from .._validation import apply_nan_policy, as_float_array, check_choice, check_int, check_scalar
 from . import _kernels
 from ._bootstrap import StderrMethod, boot_sd, boot_seed, check_stderr
+from ._from_sums import sqrt_block_size
 from ._result import TailIndex
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "log_moment",
     "MohammadiAccumulator",
     "LogMomentAccumulator",
-    "sqrt_block_size",
 ]
 
 #: Default Mohammadi block size K1. N Var(alpha_hat) = alpha^4 K1 Var(D)/log(K1)^2 (see
@@ -38,26 +38,6 @@ ZerosPolicy = Literal["raise", "omit"]
 _CHUNK = 1 << 16  # values per parallel chunk (log_moment)
 _CHUNK_BLOCKS = 1 << 13  # blocks per parallel chunk (mohammadi)
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def sqrt_block_size(n: int) -> int:
-    """The largest divisor of ``n`` that is ``<= sqrt(n)`` (Simsekli et al. 2019's block size).
-
-    Parameters
-    ----------
-    n : int
-        Sample size, at least 1.
-
-    Returns
-    -------
-    int
-        ``K1``; ``n`` then splits into ``n // K1`` blocks with no remainder.
-    """
-    n = check_int("n", n, 1)
-    for k in range(math.isqrt(n), 0, -1):
-        if n % k == 0:
-            return k
-    return 1  # pragma: no cover  (k = 1 always divides)
 
 
 def _resolve_block_size(block_size: BlockSize, n: int) -> int:

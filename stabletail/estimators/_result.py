@@ -24,7 +24,8 @@ class TailIndex:
         not positive (the data show no heavy tail); ``nan`` only under
         ``nan_policy="propagate"`` with non-finite input.
     stderr : float
-        Standard error of ``alpha`` (delta method from ``stderr_xi``).
+        Standard error of ``alpha`` (delta method from ``stderr_xi``); NaN when
+        ``alpha`` is ``inf`` or ``nan`` (the delta method needs ``xi > 0``).
     n : int
         Number of values the estimate used (after ``nan_policy`` and, for the
         block estimator, after dropping the remainder).
@@ -73,7 +74,7 @@ class TailIndex:
             alpha = 1.0 / xi
             stderr = stderr_xi * alpha * alpha
         else:
-            alpha = stderr = math.inf
+            alpha, stderr = math.inf, math.nan
         return cls(alpha=alpha, stderr=stderr, n=int(n), method=method, params=dict(params), xi=xi,
                    stderr_xi=stderr_xi, stderr_method=stderr_method)
 

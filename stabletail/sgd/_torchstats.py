@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from ..estimators import sqrt_block_size
+
 F64 = torch.float64
 
 #: Use the numba kernels for float32/float64 rows on the CPU (the tests switch it off
@@ -133,14 +135,6 @@ def log_abs_into(x: torch.Tensor, out: torch.Tensor, eps: float) -> torch.Tensor
     return torch.abs(x, out=out).add_(eps).log_()
 
 
-def divisor_block(n: int) -> int:
-    """Largest divisor of ``n`` that is ``<= sqrt(n)`` (Simsekli et al.'s block size)."""
-    if n < 1:
-        return 0
-    cand = np.arange(1, math.isqrt(n) + 1, dtype=np.int64)
-    return int(cand[n % cand == 0][-1])
-
-
 def row_blocks(k: int) -> tuple[int, int]:
     """Block size and block count for a Mohammadi estimate on ``k`` rows.
 
@@ -148,7 +142,7 @@ def row_blocks(k: int) -> tuple[int, int]:
     prime) ``floor(sqrt(k))`` is used and the trailing ``k - k1 * k2`` rows are
     left out. Returns ``(k1, k2)``; ``k1 < 2`` means no estimate is possible.
     """
-    k1 = divisor_block(k)
+    k1 = sqrt_block_size(k) if k >= 1 else 0
     if k1 < 2:
         k1 = math.isqrt(k)
     if k1 < 2:
@@ -303,7 +297,7 @@ class MainPass:
         for _, offs in variants:
             for a, b in list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]:
                 n = b - a
-                block = divisor_block(k * n)
+                block = sqrt_block_size(k * n) if k * n >= 1 else 0
                 self.streams.append((a, b, n, block, total))
                 if block >= 2:
                     total += k * n // block

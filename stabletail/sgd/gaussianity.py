@@ -22,6 +22,7 @@ import numbers
 from typing import Any, Sequence
 
 import numpy as np
+
 from .._typing import SeedLike
 from .._validation import as_float_array, check_choice, check_int, check_level, check_random_state
 

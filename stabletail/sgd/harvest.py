@@ -39,16 +39,17 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
+from .._io import atomic_write as atomic_write_text
+from .._io import csv_text
 from .._typing import SeedLike
 from .._validation import check_choice, check_int, check_level, check_random_state, check_scalar
+from ..estimators import mohammadi_from_log_sums
 from . import _torchstats as ts
-from .._io import atomic_write as atomic_write_text, csv_text
 from .direction import direction_summary
 from .gaussianity import GAUSSIANITY_TESTS, gaussianity
 from .protocols import (
     PER_COORDINATE_ESTIMATORS,
     PROTOCOLS,
-    mohammadi_from_log_sums,
     per_coordinate_alpha,
     summarize_per_coordinate,
 )
@@ -895,7 +896,7 @@ def _build_table(
                     else:
                         sx, sx2 = sum_x, sum_x2
                     est = mohammadi_from_log_sums(float(sx), float(sx2), k * n_coord, float(sy), float(sy2),
-                                                  int(ny), int(block), level)
+                                                  int(ny), int(block))
                     out.update(n=k * n_coord, block_size=int(block))
                 elif proto == "per_coordinate":
                     if zeros == "included" or drop:  # else the same coordinates as "included"
@@ -912,16 +913,17 @@ def _build_table(
                                block_size=main.k1 if estimator == "mohammadi" else 0)
                 else:  # norm: dropping zero-noise coordinates changes no norm
                     col = li if li < n_layers else n_layers
-                    est = (math.nan,) * 4
+                    est = None
                     if main.need_rows:
                         lxn = np.log(noise_norms[: main.rows_used, col] + eps)
                         lyn = np.log(block_norms[:, col] + eps)
                         est = mohammadi_from_log_sums(float(lxn.sum()), float((lxn * lxn).sum()), lxn.size,
                                                       float(lyn.sum()), float((lyn * lyn).sum()), lyn.size,
-                                                      main.k1, level)
+                                                      main.k1)
                     out.update(n=main.rows_used, block_size=main.k1)
                 if est is not None:
-                    out.update(alpha=est[0], stderr=est[1], ci_low=est[2], ci_high=est[3])
+                    ci_low, ci_high = est.ci(level)
+                    out.update(alpha=est.alpha, stderr=est.stderr, ci_low=ci_low, ci_high=ci_high)
                 # a per-coordinate median may be inf (most coordinates without noise): still an answer
                 undefined = math.isnan(out["alpha"]) if proto == "per_coordinate" else not math.isfinite(out["alpha"])
                 if status == "ok" and undefined:

@@ -28,8 +28,9 @@ from typing import Any, Callable
 
 import torch
 
+from .._io import atomic_write as atomic_write_text
+from .._io import csv_text
 from .._validation import check_choice, check_int
-from .._io import atomic_write as atomic_write_text, csv_text
 from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
 
 __all__ = ["TailIndexMonitor", "LOG_COLUMNS"]

@@ -76,12 +76,11 @@ import math
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "PROTOCOLS",
     "PER_COORDINATE_ESTIMATORS",
-    "mohammadi_from_log_sums",
     "per_coordinate_alpha",
     "summarize_per_coordinate",
 ]
@@ -90,49 +89,6 @@ __all__ = [
 PROTOCOLS: tuple[str, ...] = ("pooled", "standardized", "per_coordinate", "norm")
 #: Estimators available for ``"per_coordinate"``.
 PER_COORDINATE_ESTIMATORS: tuple[str, ...] = ("mohammadi", "log_moment")
-
-
-@functools.lru_cache(maxsize=64)
-def _normal_quantile(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2.0))
-
-
-def mohammadi_from_log_sums(
-    sx: float, sx2: float, nx: int, sy: float, sy2: float, ny: int, block: int, level: float
-) -> tuple[float, float, float, float]:
-    """Mohammadi estimate from sums of logs.
-
-    Parameters
-    ----------
-    sx, sx2, nx : sum of ``log|X_j|``, of its square, and the sample size.
-    sy, sy2, ny : the same for the block sums ``log|Y_i|``.
-    block : the block size ``K1``.
-    level : confidence level of the interval.
-
-    Returns
-    -------
-    alpha, stderr, ci_low, ci_high : float
-        NaN when the estimate is undefined (``block < 2``, no data, non-finite
-        sums).
-    """
-    nan4 = (math.nan,) * 4
-    if block < 2 or nx < 1 or ny < 1:
-        return nan4
-    log_k1 = math.log(block)
-    mx, my = sx / nx, sy / ny
-    inv = (my - mx) / log_k1
-    if not math.isfinite(inv):
-        return nan4
-    vx = max(sx2 / nx - mx * mx, 0.0)
-    vy = max(sy2 / ny - my * my, 0.0)
-    se_inv = math.sqrt(vy / ny + vx / nx) / log_k1
-    alpha = 1.0 / inv if inv > 0 else math.inf
-    stderr = se_inv * alpha * alpha if inv > 0 else math.nan
-    z = _normal_quantile(level)
-    lo_inv, hi_inv = inv - z * se_inv, inv + z * se_inv
-    ci_low = 1.0 / hi_inv if hi_inv > 0 else math.nan
-    ci_high = 1.0 / lo_inv if lo_inv > 0 else math.inf
-    return alpha, stderr, ci_low, ci_high
 
 
 def per_coordinate_alpha(
@@ -232,6 +188,6 @@ def summarize_per_coordinate(alphas: np.ndarray, level: float) -> dict[str, floa
     quant, (ci_low, ci_high) = _order_quantiles(a, (0.5, 0.05, 0.25, 0.75, 0.95), (lo_i, hi_i))
     out.update(alpha=quant[0], q05=quant[1], q25=quant[2], q75=quant[3], q95=quant[4])
     out["ci_low"], out["ci_high"] = ci_low, ci_high
-    out["stderr"] = (ci_high - ci_low) / (2.0 * _normal_quantile(level))
+    out["stderr"] = (ci_high - ci_low) / (2.0 * float(special.ndtri(0.5 + level / 2.0)))
     out["frac_ge_2"] = float(np.count_nonzero(a >= 2.0)) / m
     return out

@@ -458,3 +458,16 @@ def test_a_layer_without_noise(buffer_bytes):
         assert row["n_coordinates"] == 0 and row["status"] == "undefined", row
     for row in res.rows(layer="b.weight"):  # the live layer is unaffected
         assert row["status"] == "ok" and math.isfinite(row["alpha"]), row
+
+
+def test_zero_gradient_everywhere_gives_no_confident_alpha():
+    # issue 15, item 6: a loss whose gradient is zero everywhere has no noise at all; every
+    # Mohammadi row (per layer and the model, pooled and standardized included) must be
+    # undefined, not alpha ~ 4e14 with status "ok"
+    model = _mlp()
+    x, y = _data()
+    res = harvest(model, lambda out, t: (out * 0.0).sum(), (x, y), 24, progress=False)
+    for row in res.table:
+        if row["protocol"] in ("pooled", "standardized", "norm"):
+            assert not np.isfinite(row["alpha"]) or math.isnan(row["alpha"]), row
+            assert row["status"] != "ok", row
