@@ -65,6 +65,9 @@ TSTEP = 1e-4  # step of the differences of the tail and alias series in alpha an
 N_COARSE = 33
 M_ALIAS = 3
 TINY = 1e-300
+# floor of log f where the tail series is not positive (the light side of a totally skewed law):
+# below any power-law tail value of a representable point (-(alpha + 1) log|z| > -2200)
+LOG_FLOOR = -1e4
 # variants of (alpha, beta) (in units of TSTEP) for differences of the tail and alias terms
 _VA = np.array([0.0, 1.0, -1.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0])
 _VB = np.array([0.0, 0.0, 0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
@@ -212,6 +215,15 @@ def _series_log(u, a, P, off):
 
 @jit
 def tail_eval(z, Pv):
+    """Log tail density and its z-derivatives, floored at LOG_FLOOR (derivatives 0 there)."""
+    lf, l1, l2 = _tail_eval(z, Pv)
+    if not lf > LOG_FLOOR:
+        return LOG_FLOOR, 0.0, 0.0
+    return lf, l1, l2
+
+
+@jit
+def _tail_eval(z, Pv):
     """Log of the tail-series density and its first two z-derivatives at S0 point z, one variant Pv.
 
     In the alpha window the parts (series at alpha nodes) are combined
