@@ -561,7 +561,7 @@ def _bilinear(T, a0, da, na, b0, db, nb, a, b):
 
 @jit
 def quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, a_init, b_init):
-    """Solve nu_alpha(a, b) = nua, nu_beta(a, b) = nub on the table Q (quantiles 5/25/50/75/95%).
+    """Solve log nu_alpha(a, b) = nua, nu_beta(a, b) = nub on the table Q (quantiles 5/25/50/75/95%).
 
     Q has shape (n_alpha, n_beta, 5) for beta >= 0; negative beta uses the
     mirror image.  afix/bfix: NaN when free, else the fixed value.  Returns
@@ -599,7 +599,9 @@ def quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, a_init, b_init):
         else:
             ok = True
             break
-        sa = min(max(sa, -0.2), 0.2)
+        # at most 0.2, and at most half way to the table's lower edge (log nu_alpha is convex in
+        # alpha: Newton from above overshoots the heavy end and would cycle)
+        sa = min(max(sa, -0.2, -0.5 * (a - amin)), 0.2)
         sb = min(max(sb, -0.3), 0.3)
         an = min(max(a + sa, amin), amax)
         bn = min(max(b + sb, -1.0), 1.0)
@@ -615,7 +617,8 @@ def quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, a_init, b_init):
 @jit
 def _nus(Q, a0, da, na, b0, db, nb, a, b):
     q = table_at(Q, a0, da, b0, db, a, b, True)
-    return (q[4] - q[0]) / (q[3] - q[1]), (q[4] + q[0] - 2 * q[2]) / (q[4] - q[0])
+    # log of nu_alpha: it spans 2.4 (Gaussian) to 1.5e8 (alpha = 0.1), nearly linear in alpha in logs
+    return math.log((q[4] - q[0]) / (q[3] - q[1])), (q[4] + q[0] - 2 * q[2]) / (q[4] - q[0])
 
 
 @jit

@@ -58,13 +58,13 @@ def _quantile_from_q(
     Q, _, a0, da, b0, db = _table()
     iqr = qs[3] - qs[1]
     spread = qs[4] - qs[0]
-    nua = spread / iqr
+    nua = math.log(spread / iqr)
     nub = (qs[4] + qs[0] - 2.0 * qs[2]) / spread
     afix = fixed.get("alpha", math.nan)
     bfix = fixed.get("beta", math.nan)
-    a, b, _ = _K.quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, 1.5, 0.0)
-    ok, msg = True, ""
-    if math.isnan(afix) and a <= a0 + 1e-12:
+    a, b, ok = _K.quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, 1.5, 0.0)
+    msg = "" if ok else "the quantile-table inversion did not converge; the last point is reported"
+    if math.isnan(afix) and a <= a0 + 1e-9:
         ok, msg = False, f"alpha is below the quantile table (alpha < {a0:g}); reported at the table edge"
     q = _K.table_at(Q, a0, da, b0, db, a, b, True)
     s = fixed.get("scale", iqr / (q[3] - q[1]))
