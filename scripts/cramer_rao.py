@@ -73,7 +73,8 @@ def cr_sd(alpha: float, beta: float) -> np.ndarray:
 
 
 def main() -> None:
-    print("| alpha | beta | sqrt(n) sd(alpha) | sqrt(n) sd(beta) | sqrt(n) sd(scale)/scale | sqrt(n) sd(loc)/scale |")
+    print("| alpha | beta | sqrt(n) sd(alpha) | sqrt(n) sd(beta) | sqrt(n) sd(scale)/scale "
+          "| sqrt(n) sd(loc)/scale |")
     print("|---|---|---|---|---|---|")
     for beta in (0.0, 0.5):
         for alpha in (0.3, 0.5, 0.8, 1.2, 1.5, 1.8, 1.9):

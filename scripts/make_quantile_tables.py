@@ -5,10 +5,11 @@ of the standard S0 law (scale 1, loc 0) and the density at those quantiles are
 computed from this project's own density: for alpha >= 0.6 the FFT density of
 ``stabletail.fit._kernels`` (inversion of the characteristic function with
 alias correction and tail series), below 0.6 (where no FFT grid resolves the
-density) ``stabletail.stable.ppf`` and ``stabletail.stable.pdf``.  The cdf is the integral of that density: tail series mass below
--Z_SWITCH, trapezoid sum with the Euler-Maclaurin end correction on the grid,
-and a 3-point Gauss-Legendre rule between the last grid node and the point.
-Quantiles come from Newton's method on that cdf.  Negative beta is the mirror
+density) ``stabletail.stable.ppf`` and ``stabletail.stable.pdf``.  With the
+FFT density the cdf is its integral: tail series mass below -Z_SWITCH,
+trapezoid sum with the Euler-Maclaurin end correction on the grid, and a
+3-point Gauss-Legendre rule between the last grid node and the point;
+quantiles come from Newton's method on that cdf.  Negative beta is the mirror
 image (q_p(a, -b) = -q_{1-p}(a, b)) and is not stored.
 
 Usage: ``python scripts/make_quantile_tables.py`` (about a minute).

@@ -107,7 +107,9 @@ def standardize(x: FloatArray, fixed: dict[str, float]) -> Standardized:
     return Standardized(xs, fs, center, spread)
 
 
-def prepare(x: ArrayLike, method: str, parameterization: Any, fix: Mapping[str, Any] | None) -> tuple[str, Standardized]:
+def prepare(
+    x: ArrayLike, method: str, parameterization: Any, fix: Mapping[str, Any] | None
+) -> tuple[str, Standardized]:
     """Checks shared by the public fit functions; the standardised data and fixed values."""
     par = check_parameterization(parameterization)
     arr = check_x(x, method)

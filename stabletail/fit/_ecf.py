@@ -30,7 +30,9 @@ def _tan_term(a: FloatArray, u: FloatArray) -> FloatArray:
     return np.where(eps == 0.0, 2.0 / np.pi * u * lu, gen)
 
 
-def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float], clip: bool = True) -> FloatArray:
+def _ecf_regress(
+    re: FloatArray, im: FloatArray, fixed_std: dict[str, float], clip: bool = True
+) -> FloatArray:
     """One Kogon-Williams regression on standardised data.
 
     re, im have shape (..., M) at t = DT, ..., M DT.  Returns (..., 4):
@@ -68,7 +70,8 @@ def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float], cl
         m = np.zeros_like(a)
         b = np.where(identified, np.sum(w * arg, axis=-1) / np.where(identified, ww, 1.0), 0.0)
     else:
-        tt, tw, ty, wy = np.sum(t * t), np.sum(t * w, axis=-1), np.sum(t * arg, axis=-1), np.sum(w * arg, axis=-1)
+        tt, tw = np.sum(t * t), np.sum(t * w, axis=-1)
+        ty, wy = np.sum(t * arg, axis=-1), np.sum(w * arg, axis=-1)
         det = tt * ww - tw * tw
         ok = identified & (det > 1e-12 * tt * np.maximum(ww, 1e-300))
         dd = np.where(ok, det, 1.0)

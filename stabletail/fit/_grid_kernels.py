@@ -51,7 +51,8 @@ def _variant(z, L, meta, P, v):
     r = s - k
     rm, r1, r2 = r + 1.0, r - 1.0, r - 2.0
     g0, g1, g2, g3 = L[v, k - 1], L[v, k], L[v, k + 1], L[v, k + 2]
-    lf = (-r * r1 * r2 / 6.0) * g0 + (rm * r1 * r2 / 2.0) * g1 + (-rm * r * r2 / 2.0) * g2 + (rm * r * r1 / 6.0) * g3
+    lf = (-r * r1 * r2 / 6.0) * g0 + (rm * r1 * r2 / 2.0) * g1
+    lf += (-rm * r * r2 / 2.0) * g2 + (rm * r * r1 / 6.0) * g3
     lu = (
         -(r1 * r2 + r * r2 + r * r1) / 6.0 * g0
         + (r1 * r2 + rm * r2 + rm * r1) / 2.0 * g1

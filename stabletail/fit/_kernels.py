@@ -299,7 +299,8 @@ def _powsum_tail(x0, a, P, off):
         pk *= q
         e = (k + 1) * a + 1.0
         integral = pk * u / ((e - 1.0) * L_PERIOD)
-        s += P[off + k] * (integral - 0.5 * pk + e * r * pk / 12.0 - e * (e + 1) * (e + 2) * r**3 * pk / 720.0)
+        em = e * r * pk / 12.0 - e * (e + 1) * (e + 2) * r**3 * pk / 720.0
+        s += P[off + k] * (integral - 0.5 * pk + em)
     return s
 
 

@@ -65,7 +65,9 @@ class GridDensity:
         for part in np.array_split(np.arange(u.size), 16):
             t = self.terms(z[part])
             s = np.stack([t[:, 3], t[:, 4], -z[part] * t[:, 1] - 1.0, -t[:, 1]], axis=1)
-            y = s[:, :, None] * s[:, None, :] * (np.exp(t[:, 0]) * dz[part])[:, None, None]
+            wf = np.exp(t[:, 0]) * dz[part]
+            s[~(wf > 0.0)] = 0.0  # where the density vanishes (beyond a skewed law's support)
+            y = s[:, :, None] * s[:, None, :] * wf[:, None, None]
             w = np.where(part % 2 == 1, 4.0, 2.0)
             w[(part == 0) | (part == u.size - 1)] = 1.0
             info += du / 3.0 * np.tensordot(w, y, axes=(0, 0))

@@ -101,7 +101,8 @@ def quantile_s0(
     fq = _K.table_at(D, a0, da, b0, db, free[0], free[1], False) / free[2]
     P = np.minimum.outer(_PROBS, _PROBS) * (1.0 - np.maximum.outer(_PROBS, _PROBS))
     cq = P / np.outer(fq, fq) / x.size
-    cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, 1e-5 * (qs[3] - qs[1]) * np.ones(5))
+    steps = 1e-5 * (qs[3] - qs[1]) * np.ones(5)
+    cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, steps)
     return theta, cov, ok, msg
 
 
