@@ -92,9 +92,10 @@ def _std_fixed(fixed: dict[str, float], scale: float) -> dict[str, float]:
 
 
 def ecf_s0(
-    x: FloatArray, fixed: dict[str, float], max_iter: int = 4, with_cov: bool = True
+    x: FloatArray, fixed: dict[str, float], max_iter: int = 4, with_cov: bool = True,
+    qs: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, int]:
-    theta, _, _, _ = quantile_s0(x, fixed, with_cov=False)
+    theta, _, _, _ = quantile_s0(x, fixed, with_cov=False, qs=qs)
     a, b, s, m = theta
     fstd = _std_fixed(fixed, s)
     it = 0
@@ -170,7 +171,7 @@ def ecf(
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
     parameterization, std = prepare(x, "ecf", parameterization, fix)
-    theta, cov, it = ecf_s0(std.x, std.fixed)
+    theta, cov, it = ecf_s0(std.x, std.fixed, qs=std.quantiles)
     edge = boundary(theta, std.fixed, ECF_ALPHA_MIN)
     ok, msg = "alpha" not in edge, ""
     if not ok:

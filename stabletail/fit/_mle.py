@@ -168,14 +168,14 @@ def _score_test(g: FloatArray, Hm: FloatArray, free: np.ndarray) -> str:
     return f"the data reject the fixed value(s) of {names} (score test LM = {lm:.4g}, p = {p:.2g})"
 
 
-def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int):
+def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int, qs: FloatArray | None = None):
     n = x.size
     if n > _SUBSAMPLE_ABOVE:
         # converge on an evenly strided subsample first, then polish on all data
         th0 = _mle_s0(x[:: n // _SUBSAMPLE_SIZE], fixed, max_iter)[0].copy()
         th0[2] = math.log(th0[2])
     else:
-        st, _, _ = ecf_s0(x, fixed, max_iter=2, with_cov=False)
+        st, _, _ = ecf_s0(x, fixed, max_iter=2, with_cov=False, qs=qs)
         th0 = np.array([st[0], st[1], math.log(st[2]), st[3]])
     free = np.ones(4, dtype=bool)
     for i, k in enumerate(PARAM_NAMES):
@@ -284,7 +284,7 @@ def mle(
     parameterization, std = prepare(x, "mle", parameterization, fix)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-    theta, cov, ll, it, conv, msg = _mle_s0(std.x, std.fixed, int(max_iter))
+    theta, cov, ll, it, conv, msg = _mle_s0(std.x, std.fixed, int(max_iter), std.quantiles)
     edge = boundary(theta, std.fixed, MLE_ALPHA_MIN)
     return make_result(theta, cov, std, method="mle", parameterization=parameterization,
                        loglik=ll, converged=conv, n_iter=it, message=msg, at_boundary=edge)

@@ -11,12 +11,12 @@ import numpy as np
 
 from .._typing import ArrayLike, FloatArray, Parameterization
 from . import _kernels as _K
-from ._common import boundary, prepare
+from ._common import QUANTILE_PROBS, boundary, prepare
 from .result import StableFit, make_result
 
 __all__ = ["quantile"]
 
-_PROBS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+_PROBS = QUANTILE_PROBS
 
 
 @lru_cache(maxsize=1)
@@ -86,9 +86,10 @@ def _delta_cov(func, stat: FloatArray, cov_stat: FloatArray, steps: FloatArray) 
 
 
 def quantile_s0(
-    x: FloatArray, fixed: dict[str, float], with_cov: bool = True
+    x: FloatArray, fixed: dict[str, float], with_cov: bool = True, qs: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, bool, str]:
-    qs = np.quantile(x, _PROBS)
+    """Estimates (S0) and covariance from the sample quantiles ``qs`` of x (computed when None)."""
+    qs = np.quantile(x, _PROBS) if qs is None else qs
     if not qs[3] > qs[1]:
         raise ValueError("x is constant or its interquartile range is zero; the scale cannot be estimated")
     theta, ok, msg = _quantile_from_q(qs, fixed)
@@ -134,7 +135,7 @@ def quantile(
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
     parameterization, std = prepare(x, "quantile", parameterization, fix)
-    theta, cov, ok, msg = quantile_s0(std.x, std.fixed)
+    theta, cov, ok, msg = quantile_s0(std.x, std.fixed, qs=std.quantiles)
     edge = boundary(theta, std.fixed, _table()[2])
     return make_result(theta, cov, std, method="quantile", parameterization=parameterization,
                        loglik=math.nan, converged=ok, n_iter=1, message=msg, at_boundary=edge)
