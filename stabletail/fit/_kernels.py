@@ -493,28 +493,6 @@ def accumulate(acc, z, inv, r):
     acc[24] += lzz * inv * inv
 
 
-@jit
-def loglik_pass(x, loc, scale, G, P, level):
-    """Log-likelihood and (level 2) its score, BHHH matrix and Hessian.
-
-    Coordinates (alpha, beta, log scale, loc).  Returns a vector of 25:
-    [loglik, g(4), B(10), Hess(10)], the 4x4 matrices as upper triangles,
-    row-major.  Serial on purpose: on the shared two-core machine a threaded
-    pass was measured up to 80 times slower than this one.
-    """
-    inv = 1.0 / scale
-    acc = np.zeros(25)
-    for i in range(x.size):
-        z = (x[i] - loc) * inv
-        r = _point(z, G, P, level)
-        if level == 2:
-            accumulate(acc, z, inv, r)
-        else:
-            acc[0] += r[0]
-    acc[0] -= x.size * math.log(scale)
-    return acc
-
-
 # --------------------------------------------------------------------------------------------
 # characteristic-function regression
 

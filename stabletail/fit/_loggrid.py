@@ -37,8 +37,8 @@ class GridDensity:
         self.L, self.meta, self.P, self.h, self.sb = L, meta, P, h, sb
 
     def loglik(self, x: FloatArray, loc: float, scale: float, level: int) -> FloatArray:
-        """[loglik, g(4), B(10), Hess(10)] of the data x (see ``_kernels.loglik_pass``)."""
-        return _G.grid_loglik_pass(x, loc, scale, self.L, self.meta, self.P, self.h, self.sb, level)
+        """[loglik, g(4), B(10), Hess(10)] of the data x (see ``_grid_kernels.loglik_pass``)."""
+        return _G.loglik_pass(x, loc, scale, self.L, self.P, self.meta, self.h, self.sb, level, True)
 
     def terms(self, z: FloatArray) -> FloatArray:
         """Per-point (l, l_z, l_zz, l_a, l_b, l_az, l_bz, l_aa, l_ab, l_bb) of the standard law."""

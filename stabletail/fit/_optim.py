@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._typing import FloatArray
+from . import _grid_kernels as _G
 from . import _kernels as _K
 from . import _loggrid
 
@@ -35,7 +36,7 @@ def _loglik(x: FloatArray, th: FloatArray, mode: str, level: int) -> FloatArray:
     a, b, scale, loc = float(th[0]), float(th[1]), math.exp(th[2]), float(th[3])
     if mode == "fft":
         G, P = _K.density_grids(a, b, level)
-        return _K.loglik_pass(x, loc, scale, G, P, level)
+        return _G.loglik_pass(x, loc, scale, G, P, _G.NO_META, 0.0, 0.0, level, False)
     return _loggrid.build(a, b, level).loglik(x, loc, scale, level)
 
 

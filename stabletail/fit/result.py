@@ -132,6 +132,9 @@ class StableFit:
             lines.append(f"log-likelihood = {self.loglik:.6f}")
         if self.gaussian:
             lines.append("alpha is at the Gaussian boundary 2: beta is not identified (reported as 0).")
+        if self.at_boundary:
+            lines.append(f"on the edge of the parameter space: {', '.join(self.at_boundary)} "
+                         "(interval cut at the edge)")
         if self.message:
             lines.append(self.message)
         return "\n".join(lines)
