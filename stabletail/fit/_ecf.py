@@ -163,7 +163,9 @@ def ecf(
     -------
     StableFit
         Standard errors by the delta method from the sample covariance of the
-        empirical characteristic function values.
+        empirical characteristic function values (of the unclipped regression:
+        an estimate clipped to beta = +-1 keeps an honest error and is listed
+        in ``at_boundary``).  alpha below 0.1 gives ``converged=False``.
 
     Raises
     ------

@@ -125,9 +125,12 @@ def quantile(
     -------
     StableFit
         Standard errors by the delta method from the asymptotic covariance of
-        the sample quantiles.  The tables cover 0.5 <= alpha <= 2; data with
-        heavier tails give alpha = 0.5 and ``converged=False``.  McCulloch's
-        method is meant for alpha >= 0.6.
+        the sample quantiles (with a fixed parameter, from the density of the
+        data's free fit; at a table edge, from the inversion continued past
+        it, see ``at_boundary``).  The tables cover 0.1 <= alpha <= 2; data
+        with heavier tails give alpha = 0.1 and ``converged=False``.
+        McCulloch designed the method for alpha >= 0.6; below it serves as a
+        start value (coarser: the table is bilinear in alpha).
 
     Raises
     ------
