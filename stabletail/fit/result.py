@@ -208,6 +208,12 @@ def make_result(
         J = s1_jacobian(a, b, s) @ J
         m = m - s1_shift(a, b, s)
     se = _row_stderr(J, cov)
+    # a free parameter is never known exactly: a zero here is a degenerate map (e.g. beta not
+    # identified by the ecf regression), not a standard error
+    for i, k in enumerate(PARAM_NAMES):
+        if k not in fixed and se[i] == 0.0:
+            se[i] = np.nan
+            message = message or f"the standard error of {k} is not available (degenerate estimate)"
     with np.errstate(over="ignore", invalid="ignore"):
         full = transform_cov(J, cov)
     full.setflags(write=False)
