@@ -65,6 +65,8 @@ TSTEP = 1e-4  # step of the differences of the tail and alias series in alpha an
 N_COARSE = 33
 M_ALIAS = 3
 TINY = 1e-300
+DENSITY_FLOOR = 1e-14  # relative to the peak of the FFT grid
+LOG_TINY = math.log(TINY)
 # floor of log f where the tail series is not positive (the light side of a totally skewed law):
 # below any power-law tail value of a representable point (-(alpha + 1) log|z| > -2200)
 LOG_FLOOR = -1e4
@@ -367,6 +369,12 @@ def density_grids(alpha: float, beta: float, level: int) -> tuple[np.ndarray, np
     G = np.ascontiguousarray(np.roll(G, N_GRID // 2, axis=-1))
     P = tail_params(alpha, beta)
     correct_grid(G, P)
+    # below ~1e-14 of the peak the grid is FFT rounding noise (only alpha at or next to 2 gets
+    # there inside Z_SWITCH): a flat floor with no derivatives instead of noise divided by noise
+    low = G[0] < DENSITY_FLOOR * G[0].max()
+    if low.any():
+        G[0, low] = DENSITY_FLOOR * G[0].max()
+        G[1:, low] = 0.0
     return G, P
 
 
@@ -396,8 +404,11 @@ def _point(z, G, P, level):
         e2 = (1.0 - 3.0 * r) / (H * H)
         e3 = r / (H * H)
         g0, g1, g2, g3 = G[0, k - 1], G[0, k], G[0, k + 1], G[0, k + 2]
-        # below TINY the grid is rounding noise: a floor (only light tails reach it inside Z_SWITCH)
-        f = max(w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3, TINY)
+        # below TINY the grid is rounding noise: a floor with no slope (only light tails reach it
+        # inside Z_SWITCH, e.g. a Gaussian fit of heavy-tailed data)
+        f = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
+        if not f > TINY:
+            return LOG_TINY, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
         rf = 1.0 / f
         lz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf
         lzz = (e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3) * rf - lz * lz

@@ -96,11 +96,15 @@ def _small_alpha(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int
     # the observed information is dominated by the few points at the spike, whose curvature is
     # the spike's 1e-12 fine structure (measured: 100x the Cramer-Rao information at alpha = 0.12);
     # the expected information, by quadrature of the same density, is the honest one
+    # information of (alpha, beta, log scale) with loc1 held, per observation at scale 1: the S0
+    # information I of the standard law seen through loc0 = loc1 + beta scale tan(pi alpha / 2),
+    # i.e. M' I M with M = [identity; (beta t', t, beta t)] (scale-free: no 1/scale^2 overflow)
     th0 = obj.to_s0(th)
-    d = np.array([1.0, 1.0, 1.0, math.exp(-th0[2])])
-    info = obj.x.size * d[:, None] * _loggrid.build(float(th0[0]), float(th0[1])).information() * d[None, :]
-    J = obj.jacobian(th)
-    Hm = -(J.T @ info @ J)
+    t = math.tan(0.5 * math.pi * th0[0])
+    m = np.vstack([np.eye(3), [th0[1] * 0.5 * math.pi * (1.0 + t * t), t, th0[1] * t]])
+    info3 = obj.x.size * (m.T @ _loggrid.build(float(th0[0]), float(th0[1])).information() @ m)
+    Hm = np.full((4, 4), np.nan)  # loc1 is held: its row and column are not used
+    Hm[:3, :3] = -info3
     B = -Hm
     msg = ("loc: the S1 origin sits on a data point (the density's spike at small alpha); "
            "its standard error is not estimated")
@@ -141,6 +145,8 @@ def _fit_modes(x: FloatArray, th0: FloatArray, free: np.ndarray, max_iter: int):
         else:
             break
     Ji = np.linalg.inv(obj.jacobian(th))
+    if held:  # the (alpha, beta, log scale) information with loc1 held, as it is
+        return th0, ll, None, B, Hm, it, conv, msg, held
     g0 = None if g is None else Ji.T @ g
     return th0, ll, g0, Ji.T @ B @ Ji, Ji.T @ Hm @ Ji, it, conv, msg, held
 
@@ -194,6 +200,8 @@ def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int, qs: FloatArra
     eff = free.copy()
     if th[0] >= 2.0:
         eff[:2] = False
+    if held:
+        eff[3] = False  # loc sits on a data point: no normal-theory error, and its information is huge
     idx = np.flatnonzero(eff)
     cov_l = np.full((4, 4), np.nan)
     for i in np.flatnonzero(~free):

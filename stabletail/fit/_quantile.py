@@ -103,7 +103,9 @@ def quantile_s0(
     P = np.minimum.outer(_PROBS, _PROBS) * (1.0 - np.maximum.outer(_PROBS, _PROBS))
     cq = P / np.outer(fq, fq) / x.size
     steps = 1e-5 * (qs[3] - qs[1]) * np.ones(5)
-    cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, steps)
+    with np.errstate(over="ignore", invalid="ignore"):  # a vanishing fitted density at a quantile
+        cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, steps)
+    cov[~np.isfinite(cov)] = np.nan
     return theta, cov, ok, msg
 
 
