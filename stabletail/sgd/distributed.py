@@ -187,7 +187,7 @@ def harvest_distributed(
     per_coordinate_estimator: str = "mohammadi",
     n_coordinates: int | None = None,
     gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
-    n_gaussianity: int = 200,
+    n_gaussianity: int = 1000,
     directions: bool = True,
     eval_mode: bool = True,
     buffer_bytes: int = 1 << 30,

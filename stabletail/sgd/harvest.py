@@ -388,7 +388,7 @@ def harvest(
     per_coordinate_estimator: str = "mohammadi",
     n_coordinates: int | None = None,
     gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
-    n_gaussianity: int = 200,
+    n_gaussianity: int = 1000,
     directions: bool = True,
     eval_mode: bool = True,
     store: bool = False,

@@ -8,15 +8,13 @@ with scipy, the independent Nolan-integral implementation in
 from __future__ import annotations
 
 import dataclasses
-import glob
 import math
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy
+import references
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,11 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _nolan_pdf_table() -> np.ndarray:
-    base = os.path.join(os.path.dirname(scipy.__file__), "stats", "tests", "data", "levy_stable")
-    path = glob.glob(os.path.join(base, "stable-Z1-pdf-sample-data.npy"))
-    if not path:
-        pytest.skip("scipy's Nolan tables are not installed")
-    return np.load(path[0])
+    return references.nolan_table("pdf")
 
 
 # ------------------------------------------------------------------------------------------------

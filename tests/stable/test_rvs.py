@@ -114,7 +114,7 @@ def _cms_reference(a, b, y, w):
     "a,b,tol",
     [
         # alpha != 1: x = sa exp(A) (+ zeta); each elementary function is within
-        # 2 ulp (tests/test_vecmath.py) and |A| < 100 here, so the relative error of
+        # 2 ulp (tests/estimators/test_vecmath.py) and |A| < 100 here, so the relative error of
         # the S1 value is below ~ (100 + 10) * 4 * 1.1e-16 = 5e-14, i.e. an absolute
         # error below 5e-14 (|x| + |zeta|) for the S0 value
         (0.5, 0.0, 5e-14),

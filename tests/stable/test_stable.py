@@ -15,21 +15,16 @@ import mpmath as mp
 import numba
 import numpy as np
 import pytest
-import scipy.stats
+import references
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from stabletail import stable
 
-_DATA = os.path.join(os.path.dirname(scipy.stats.__file__), "tests", "data", "levy_stable")
-
 
 def _table(kind):
-    path = os.path.join(_DATA, f"stable-Z1-{kind}-sample-data.npy")
-    if not os.path.exists(path):
-        pytest.skip("Nolan's tables are not shipped with this scipy")
-    return np.load(path)  # columns: x, p, alpha, beta, pct (S1)
+    return references.nolan_table(kind)  # columns: x, p, alpha, beta, pct (S1)
 
 
 def _groups(tab, alpha_min=0.3):

@@ -1,6 +1,6 @@
 """Tests of the data-parallel harvest: 2 CPU processes (gloo, launched by torchrun) vs one process.
 
-This file is also the per-rank program: ``torchrun ... tests/test_distributed.py OUT``
+This file is also the per-rank program: ``torchrun ... tests/sgd/test_distributed.py OUT``
 runs :func:`_rank_main` on every rank.
 """
 
