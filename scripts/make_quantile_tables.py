@@ -2,15 +2,17 @@
 
 For every (alpha, beta) on the grid below, the 5, 25, 50, 75 and 95% quantiles
 of the standard S0 law (scale 1, loc 0) and the density at those quantiles are
-computed from this project's own density (``stabletail.fit._kernels``: FFT
-inversion of the characteristic function with alias correction and tail
-series).  The cdf is the integral of that density: tail series mass below
--Z_SWITCH, trapezoid sum with the Euler-Maclaurin end correction on the grid,
-and a 3-point Gauss-Legendre rule between the last grid node and the point.
-Quantiles come from Newton's method on that cdf.  Negative beta is the mirror
+computed from this project's own density: for alpha >= 0.6 the FFT density of
+``stabletail.fit._kernels`` (inversion of the characteristic function with
+alias correction and tail series), below 0.6 (where no FFT grid resolves the
+density) ``stabletail.stable.ppf`` and ``stabletail.stable.pdf``.  With the
+FFT density the cdf is its integral: tail series mass below -Z_SWITCH,
+trapezoid sum with the Euler-Maclaurin end correction on the grid, and a
+3-point Gauss-Legendre rule between the last grid node and the point;
+quantiles come from Newton's method on that cdf.  Negative beta is the mirror
 image (q_p(a, -b) = -q_{1-p}(a, b)) and is not stored.
 
-Usage: ``python scripts/make_quantile_tables.py`` (about ten seconds).
+Usage: ``python scripts/make_quantile_tables.py`` (about a minute).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from stabletail import stable
 from stabletail.fit import _kernels as K
 
 PROBS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-ALPHAS = np.round(np.arange(0.5, 2.0 + 1e-9, 0.02), 10)
+ALPHAS = np.round(np.arange(0.1, 2.0 + 1e-9, 0.02), 10)
+FFT_FROM = 0.6  # the FFT density serves alpha >= FFT_FROM
 BETAS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 10)
 OUT = Path(__file__).resolve().parents[1] / "stabletail" / "fit" / "quantile_table.npz"
 _GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])
@@ -50,8 +54,8 @@ def std_cdf_tools(alpha: float, beta: float):
     """Return (cdf, pdf) callables of the standard S0 law built from the compiled density."""
     G, P = K.density_grids(alpha, beta, 0)
     z0 = -K.Z_SWITCH
-    k0 = int(math.ceil((z0 + 0.5 * K.L_PERIOD) / K.H))
-    k1 = int(math.floor((K.Z_SWITCH + 0.5 * K.L_PERIOD) / K.H))
+    k0 = math.ceil((z0 + 0.5 * K.L_PERIOD) / K.H)
+    k1 = math.floor((K.Z_SWITCH + 0.5 * K.L_PERIOD) / K.H)
     zk = -0.5 * K.L_PERIOD + np.arange(k0, k1 + 1) * K.H
     fk, dk = K.density_points(zk, G, P)
     trap = np.concatenate([[0.0], np.cumsum(0.5 * (fk[1:] + fk[:-1]) * K.H)])
@@ -71,6 +75,9 @@ def std_cdf_tools(alpha: float, beta: float):
 
 def std_quantiles(alpha: float, beta: float, probs: np.ndarray = PROBS) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles of the standard S0 law and the density there."""
+    if alpha < FFT_FROM:
+        q = np.asarray(stable.ppf(probs, alpha, beta), dtype=float)
+        return q, np.asarray(stable.pdf(q, alpha, beta), dtype=float)
     cdf, pdf, zk, cum = std_cdf_tools(alpha, beta)
     q = np.empty(probs.size)
     for j, p in enumerate(probs):

@@ -23,6 +23,8 @@ from .._validation import as_float_array
 
 __all__ = ["MIN_POINTS", "Standardized", "boundary", "check_fix", "check_x", "prepare", "standardize"]
 
+#: Probabilities of the quantile method's sample quantiles (McCulloch 1986).
+QUANTILE_PROBS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 #: Fewest data points each method accepts (the 5% and 95% sample quantiles must be interior order statistics).
 MIN_POINTS: Mapping[str, int] = MappingProxyType({"quantile": 20, "ecf": 20, "mle": 20})
 
@@ -77,6 +79,7 @@ class Standardized:
     fixed: dict[str, float]
     center: float
     spread: float
+    quantiles: FloatArray  # of x at QUANTILE_PROBS (the quantile method's five; one sort for both)
 
 
 def standardize(x: FloatArray, fixed: dict[str, float]) -> Standardized:
@@ -92,7 +95,8 @@ def standardize(x: FloatArray, fixed: dict[str, float]) -> Standardized:
         If the interquartile range is zero (constant data, or more than half the points equal).
     """
     h = 0.5 * x  # halves: no overflow in differences of values near the float limit
-    q25, q50, q75 = np.quantile(h, [0.25, 0.5, 0.75])
+    qh = np.quantile(h, QUANTILE_PROBS)
+    q25, q50, q75 = qh[1], qh[2], qh[3]
     half = float(q75 - q25)
     if not half > 0.0:
         raise ValueError("x is constant or its interquartile range is zero; the scale cannot be estimated")
@@ -104,10 +108,12 @@ def standardize(x: FloatArray, fixed: dict[str, float]) -> Standardized:
         fs["scale"] = fs["scale"] / spread
     if "loc" in fs:
         fs["loc"] = 0.5 * fs["loc"] / half - q50 / half
-    return Standardized(xs, fs, center, spread)
+    return Standardized(xs, fs, center, spread, (qh - q50) / half)
 
 
-def prepare(x: ArrayLike, method: str, parameterization: Any, fix: Mapping[str, Any] | None) -> tuple[str, Standardized]:
+def prepare(
+    x: ArrayLike, method: str, parameterization: Any, fix: Mapping[str, Any] | None
+) -> tuple[str, Standardized]:
     """Checks shared by the public fit functions; the standardised data and fixed values."""
     par = check_parameterization(parameterization)
     arr = check_x(x, method)

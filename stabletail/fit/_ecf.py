@@ -30,7 +30,9 @@ def _tan_term(a: FloatArray, u: FloatArray) -> FloatArray:
     return np.where(eps == 0.0, 2.0 / np.pi * u * lu, gen)
 
 
-def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float], clip: bool = True) -> FloatArray:
+def _ecf_regress(
+    re: FloatArray, im: FloatArray, fixed_std: dict[str, float], clip: bool = True
+) -> FloatArray:
     """One Kogon-Williams regression on standardised data.
 
     re, im have shape (..., M) at t = DT, ..., M DT.  Returns (..., 4):
@@ -68,7 +70,8 @@ def _ecf_regress(re: FloatArray, im: FloatArray, fixed_std: dict[str, float], cl
         m = np.zeros_like(a)
         b = np.where(identified, np.sum(w * arg, axis=-1) / np.where(identified, ww, 1.0), 0.0)
     else:
-        tt, tw, ty, wy = np.sum(t * t), np.sum(t * w, axis=-1), np.sum(t * arg, axis=-1), np.sum(w * arg, axis=-1)
+        tt, tw = np.sum(t * t), np.sum(t * w, axis=-1)
+        ty, wy = np.sum(t * arg, axis=-1), np.sum(w * arg, axis=-1)
         det = tt * ww - tw * tw
         ok = identified & (det > 1e-12 * tt * np.maximum(ww, 1e-300))
         dd = np.where(ok, det, 1.0)
@@ -89,9 +92,10 @@ def _std_fixed(fixed: dict[str, float], scale: float) -> dict[str, float]:
 
 
 def ecf_s0(
-    x: FloatArray, fixed: dict[str, float], max_iter: int = 4, with_cov: bool = True
+    x: FloatArray, fixed: dict[str, float], max_iter: int = 4, with_cov: bool = True,
+    qs: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, int]:
-    theta, _, _, _ = quantile_s0(x, fixed, with_cov=False)
+    theta, _, _, _ = quantile_s0(x, fixed, with_cov=False, qs=qs)
     a, b, s, m = theta
     fstd = _std_fixed(fixed, s)
     it = 0
@@ -159,7 +163,9 @@ def ecf(
     -------
     StableFit
         Standard errors by the delta method from the sample covariance of the
-        empirical characteristic function values.
+        empirical characteristic function values (of the unclipped regression:
+        an estimate clipped to beta = +-1 keeps an honest error and is listed
+        in ``at_boundary``).  alpha below 0.1 gives ``converged=False``.
 
     Raises
     ------
@@ -167,7 +173,7 @@ def ecf(
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
     parameterization, std = prepare(x, "ecf", parameterization, fix)
-    theta, cov, it = ecf_s0(std.x, std.fixed)
+    theta, cov, it = ecf_s0(std.x, std.fixed, qs=std.quantiles)
     edge = boundary(theta, std.fixed, ECF_ALPHA_MIN)
     ok, msg = "alpha" not in edge, ""
     if not ok:

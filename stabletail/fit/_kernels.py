@@ -65,6 +65,11 @@ TSTEP = 1e-4  # step of the differences of the tail and alias series in alpha an
 N_COARSE = 33
 M_ALIAS = 3
 TINY = 1e-300
+DENSITY_FLOOR = 1e-14  # relative to the peak of the FFT grid
+LOG_TINY = math.log(TINY)
+# floor of log f where the tail series is not positive (the light side of a totally skewed law):
+# below any power-law tail value of a representable point (-(alpha + 1) log|z| > -2200)
+LOG_FLOOR = -1e4
 # variants of (alpha, beta) (in units of TSTEP) for differences of the tail and alias terms
 _VA = np.array([0.0, 1.0, -1.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0])
 _VB = np.array([0.0, 0.0, 0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
@@ -212,6 +217,15 @@ def _series_log(u, a, P, off):
 
 @jit
 def tail_eval(z, Pv):
+    """Log tail density and its z-derivatives, floored at LOG_FLOOR (derivatives 0 there)."""
+    lf, l1, l2 = _tail_eval(z, Pv)
+    if not lf > LOG_FLOOR:
+        return LOG_FLOOR, 0.0, 0.0
+    return lf, l1, l2
+
+
+@jit
+def _tail_eval(z, Pv):
     """Log of the tail-series density and its first two z-derivatives at S0 point z, one variant Pv.
 
     In the alpha window the parts (series at alpha nodes) are combined
@@ -287,7 +301,8 @@ def _powsum_tail(x0, a, P, off):
         pk *= q
         e = (k + 1) * a + 1.0
         integral = pk * u / ((e - 1.0) * L_PERIOD)
-        s += P[off + k] * (integral - 0.5 * pk + e * r * pk / 12.0 - e * (e + 1) * (e + 2) * r**3 * pk / 720.0)
+        em = e * r * pk / 12.0 - e * (e + 1) * (e + 2) * r**3 * pk / 720.0
+        s += P[off + k] * (integral - 0.5 * pk + em)
     return s
 
 
@@ -354,6 +369,12 @@ def density_grids(alpha: float, beta: float, level: int) -> tuple[np.ndarray, np
     G = np.ascontiguousarray(np.roll(G, N_GRID // 2, axis=-1))
     P = tail_params(alpha, beta)
     correct_grid(G, P)
+    # below ~1e-14 of the peak the grid is FFT rounding noise (only alpha at or next to 2 gets
+    # there inside Z_SWITCH): a flat floor with no derivatives instead of noise divided by noise
+    low = G[0] < DENSITY_FLOOR * G[0].max()
+    if low.any():
+        G[0, low] = DENSITY_FLOOR * G[0].max()
+        G[1:, low] = 0.0
     return G, P
 
 
@@ -383,8 +404,11 @@ def _point(z, G, P, level):
         e2 = (1.0 - 3.0 * r) / (H * H)
         e3 = r / (H * H)
         g0, g1, g2, g3 = G[0, k - 1], G[0, k], G[0, k + 1], G[0, k + 2]
-        # below TINY the grid is rounding noise: a floor (only light tails reach it inside Z_SWITCH)
-        f = max(w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3, TINY)
+        # below TINY the grid is rounding noise: a floor with no slope (only light tails reach it
+        # inside Z_SWITCH, e.g. a Gaussian fit of heavy-tailed data)
+        f = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
+        if not f > TINY:
+            return LOG_TINY, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
         rf = 1.0 / f
         lz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf
         lzz = (e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3) * rf - lz * lz
@@ -480,28 +504,6 @@ def accumulate(acc, z, inv, r):
     acc[24] += lzz * inv * inv
 
 
-@jit
-def loglik_pass(x, loc, scale, G, P, level):
-    """Log-likelihood and (level 2) its score, BHHH matrix and Hessian.
-
-    Coordinates (alpha, beta, log scale, loc).  Returns a vector of 25:
-    [loglik, g(4), B(10), Hess(10)], the 4x4 matrices as upper triangles,
-    row-major.  Serial on purpose: on the shared two-core machine a threaded
-    pass was measured up to 80 times slower than this one.
-    """
-    inv = 1.0 / scale
-    acc = np.zeros(25)
-    for i in range(x.size):
-        z = (x[i] - loc) * inv
-        r = _point(z, G, P, level)
-        if level == 2:
-            accumulate(acc, z, inv, r)
-        else:
-            acc[0] += r[0]
-    acc[0] -= x.size * math.log(scale)
-    return acc
-
-
 # --------------------------------------------------------------------------------------------
 # characteristic-function regression
 
@@ -549,7 +551,7 @@ def _bilinear(T, a0, da, na, b0, db, nb, a, b):
 
 @jit
 def quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, a_init, b_init):
-    """Solve nu_alpha(a, b) = nua, nu_beta(a, b) = nub on the table Q (quantiles 5/25/50/75/95%).
+    """Solve log nu_alpha(a, b) = nua, nu_beta(a, b) = nub on the table Q (quantiles 5/25/50/75/95%).
 
     Q has shape (n_alpha, n_beta, 5) for beta >= 0; negative beta uses the
     mirror image.  afix/bfix: NaN when free, else the fixed value.  Returns
@@ -587,7 +589,9 @@ def quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, a_init, b_init):
         else:
             ok = True
             break
-        sa = min(max(sa, -0.2), 0.2)
+        # at most 0.2, and at most half way to the table's lower edge (log nu_alpha is convex in
+        # alpha: Newton from above overshoots the heavy end and would cycle)
+        sa = min(max(sa, -0.2, -0.5 * (a - amin)), 0.2)
         sb = min(max(sb, -0.3), 0.3)
         an = min(max(a + sa, amin), amax)
         bn = min(max(b + sb, -1.0), 1.0)
@@ -603,7 +607,8 @@ def quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, a_init, b_init):
 @jit
 def _nus(Q, a0, da, na, b0, db, nb, a, b):
     q = table_at(Q, a0, da, b0, db, a, b, True)
-    return (q[4] - q[0]) / (q[3] - q[1]), (q[4] + q[0] - 2 * q[2]) / (q[4] - q[0])
+    # log of nu_alpha: it spans 2.4 (Gaussian) to 1.5e8 (alpha = 0.1), nearly linear in alpha in logs
+    return math.log((q[4] - q[0]) / (q[3] - q[1])), (q[4] + q[0] - 2 * q[2]) / (q[4] - q[0])
 
 
 @jit

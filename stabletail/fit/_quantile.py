@@ -11,12 +11,12 @@ import numpy as np
 
 from .._typing import ArrayLike, FloatArray, Parameterization
 from . import _kernels as _K
-from ._common import boundary, prepare
+from ._common import QUANTILE_PROBS, boundary, prepare
 from .result import StableFit, make_result
 
 __all__ = ["quantile"]
 
-_PROBS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+_PROBS = QUANTILE_PROBS
 
 
 @lru_cache(maxsize=1)
@@ -58,13 +58,13 @@ def _quantile_from_q(
     Q, _, a0, da, b0, db = _table()
     iqr = qs[3] - qs[1]
     spread = qs[4] - qs[0]
-    nua = spread / iqr
+    nua = math.log(spread / iqr)
     nub = (qs[4] + qs[0] - 2.0 * qs[2]) / spread
     afix = fixed.get("alpha", math.nan)
     bfix = fixed.get("beta", math.nan)
-    a, b, _ = _K.quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, 1.5, 0.0)
-    ok, msg = True, ""
-    if math.isnan(afix) and a <= a0 + 1e-12:
+    a, b, ok = _K.quantile_invert(Q, a0, da, b0, db, nua, nub, afix, bfix, 1.5, 0.0)
+    msg = "" if ok else "the quantile-table inversion did not converge; the last point is reported"
+    if math.isnan(afix) and a <= a0 + 1e-9:
         ok, msg = False, f"alpha is below the quantile table (alpha < {a0:g}); reported at the table edge"
     q = _K.table_at(Q, a0, da, b0, db, a, b, True)
     s = fixed.get("scale", iqr / (q[3] - q[1]))
@@ -86,9 +86,10 @@ def _delta_cov(func, stat: FloatArray, cov_stat: FloatArray, steps: FloatArray) 
 
 
 def quantile_s0(
-    x: FloatArray, fixed: dict[str, float], with_cov: bool = True
+    x: FloatArray, fixed: dict[str, float], with_cov: bool = True, qs: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, bool, str]:
-    qs = np.quantile(x, _PROBS)
+    """Estimates (S0) and covariance from the sample quantiles ``qs`` of x (computed when None)."""
+    qs = np.quantile(x, _PROBS) if qs is None else qs
     if not qs[3] > qs[1]:
         raise ValueError("x is constant or its interquartile range is zero; the scale cannot be estimated")
     theta, ok, msg = _quantile_from_q(qs, fixed)
@@ -101,7 +102,10 @@ def quantile_s0(
     fq = _K.table_at(D, a0, da, b0, db, free[0], free[1], False) / free[2]
     P = np.minimum.outer(_PROBS, _PROBS) * (1.0 - np.maximum.outer(_PROBS, _PROBS))
     cq = P / np.outer(fq, fq) / x.size
-    cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, 1e-5 * (qs[3] - qs[1]) * np.ones(5))
+    steps = 1e-5 * (qs[3] - qs[1]) * np.ones(5)
+    with np.errstate(over="ignore", invalid="ignore"):  # a vanishing fitted density at a quantile
+        cov = _delta_cov(lambda q: _quantile_from_q(q, fixed, True)[0], qs, cq, steps)
+    cov[~np.isfinite(cov)] = np.nan
     return theta, cov, ok, msg
 
 
@@ -123,9 +127,12 @@ def quantile(
     -------
     StableFit
         Standard errors by the delta method from the asymptotic covariance of
-        the sample quantiles.  The tables cover 0.5 <= alpha <= 2; data with
-        heavier tails give alpha = 0.5 and ``converged=False``.  McCulloch's
-        method is meant for alpha >= 0.6.
+        the sample quantiles (with a fixed parameter, from the density of the
+        data's free fit; at a table edge, from the inversion continued past
+        it, see ``at_boundary``).  The tables cover 0.1 <= alpha <= 2; data
+        with heavier tails give alpha = 0.1 and ``converged=False``.
+        McCulloch designed the method for alpha >= 0.6; below it serves as a
+        start value (coarser: the table is bilinear in alpha).
 
     Raises
     ------
@@ -133,7 +140,7 @@ def quantile(
         Too few points, non-finite values, constant data, or a bad ``fix``.
     """
     parameterization, std = prepare(x, "quantile", parameterization, fix)
-    theta, cov, ok, msg = quantile_s0(std.x, std.fixed)
+    theta, cov, ok, msg = quantile_s0(std.x, std.fixed, qs=std.quantiles)
     edge = boundary(theta, std.fixed, _table()[2])
     return make_result(theta, cov, std, method="quantile", parameterization=parameterization,
                        loglik=math.nan, converged=ok, n_iter=1, message=msg, at_boundary=edge)

@@ -132,6 +132,9 @@ class StableFit:
             lines.append(f"log-likelihood = {self.loglik:.6f}")
         if self.gaussian:
             lines.append("alpha is at the Gaussian boundary 2: beta is not identified (reported as 0).")
+        if self.at_boundary:
+            lines.append(f"on the edge of the parameter space: {', '.join(self.at_boundary)} "
+                         "(interval cut at the edge)")
         if self.message:
             lines.append(self.message)
         return "\n".join(lines)
@@ -202,9 +205,22 @@ def make_result(
             cov[:, i] = 0.0
     J = np.diag([1.0, 1.0, spread, spread])
     if parameterization == "S1":
-        J = s1_jacobian(a, b, s) @ J
+        J1 = s1_jacobian(a, b, s)
+        # at alpha = 1 the shift has no alpha derivative (NaN): harmless when alpha is fixed
+        for i, k in enumerate(PARAM_NAMES):
+            if k in fixed:
+                J1[:, i] = np.where(np.isnan(J1[:, i]), 0.0, J1[:, i])
+        J = J1 @ J
         m = m - s1_shift(a, b, s)
     se = _row_stderr(J, cov)
+    # a free parameter is never known exactly: a zero here is a degenerate map (e.g. beta not
+    # identified by the ecf regression), not a standard error
+    for i, k in enumerate(PARAM_NAMES):
+        if k in fixed or (gaussian and i < 2):
+            continue
+        if not se[i] > 0.0 or not math.isfinite(se[i]):
+            se[i] = np.nan
+            message = message or f"the standard error of {k} is not available (degenerate estimate)"
     with np.errstate(over="ignore", invalid="ignore"):
         full = transform_cov(J, cov)
     full.setflags(write=False)
