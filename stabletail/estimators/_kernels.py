@@ -28,7 +28,17 @@ import math
 import numpy as np
 
 from .._jit import jit, prange
-from .._vecmath import _LN2, LAYOUT32, LAYOUT64, _is_special, _log_bits, _log_pos, _splitmix64_at, layout  # noqa: F401
+from .._vecmath import (  # noqa: F401
+    _GOLDEN,
+    _LN2,
+    LAYOUT32,
+    LAYOUT64,
+    _is_special,
+    _log_bits,
+    _log_pos,
+    _splitmix64_at,
+    layout,
+)
 
 # Floating-point reassociation lets LLVM vectorise the reductions; no
 # assumption about NaN/inf is made (those are counted and handled outside).
@@ -255,12 +265,8 @@ def block_log_diffs(x, bits, k1, k2, shift, emask, bias, mmask, scale, chunk_blo
 
 @jit(inline="always")
 def _splitmix64(state):
-    """One SplitMix64 step: returns (new state, 64 random bits)."""
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, z ^ (z >> np.uint64(31))
+    """One SplitMix64 step: returns (new state, 64 random bits) -- output 1 of the counter form."""
+    return state + _GOLDEN, _splitmix64_at(state, 1)
 
 
 @jit
