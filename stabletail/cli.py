@@ -26,10 +26,8 @@ import numpy as np
 
 from ._io import jsonable
 
-__all__ = ["main", "read_column", "TAIL_METHODS"]
+__all__ = ["main", "read_column"]
 
-#: Estimators of :mod:`stabletail.estimators` offered by ``stabletail tail``.
-TAIL_METHODS = ("mohammadi", "mohammadi_quantile", "log_moment", "hill", "pickands", "moments")
 
 
 def read_column(path: str, column: int = 0, *, decimal_comma: bool = False) -> np.ndarray:
@@ -119,11 +117,9 @@ def _options(func: Any) -> dict[str, inspect.Parameter]:
 def _cmd_tail(args: argparse.Namespace) -> int:
     from . import estimators
 
-    public = [n for n in TAIL_METHODS if callable(getattr(estimators, n, None))]
-    if args.method not in public:
-        raise ValueError(f"--method must be one of {', '.join(public) or '(no estimator available)'}; "
-                         f"got {args.method!r}")
-    func = getattr(estimators, args.method)
+    if args.method not in estimators.ESTIMATORS:
+        raise ValueError(f"--method must be one of {', '.join(estimators.ESTIMATORS)}; got {args.method!r}")
+    func = estimators.ESTIMATORS[args.method]
     options = _options(func)
     params = _parse_sets(args.param, "--param")
     unknown = sorted(set(params) - set(options))
@@ -295,7 +291,8 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--level", type=float, default=0.95, help="confidence level of the interval (default 0.95)")
         c.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
         if name == "tail":
-            c.add_argument("--method", default="mohammadi", help=f"estimator: {', '.join(TAIL_METHODS)} (default mohammadi)")
+            c.add_argument("--method", default="mohammadi", help="a name of stabletail.estimators.ESTIMATORS: mohammadi, mohammadi_quantile, log_moment, "
+                                "hill, pickands, moments, ... (default mohammadi)")
             c.add_argument("--param", action="append", metavar="KEY=VALUE", help="estimator option (JSON value); repeatable")
             c.add_argument("--zeros", default="omit", choices=("omit", "raise"),
                            help="exact zeros, whose log is -inf: omit (default; the count is reported) or raise")
