@@ -124,7 +124,9 @@ def check_random_state(random_state: SeedLike) -> np.random.Generator:
         return random_state
     if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
         if int(random_state) < 0:
-            raise ValueError(f"random_state must be a non-negative int, a numpy Generator or None; got {random_state}")
+            raise ValueError(
+                f"random_state must be a non-negative int, a numpy Generator or None; got {random_state}"
+            )
         return np.random.default_rng(int(random_state))
     raise TypeError(
         "random_state must be an int, a numpy.random.Generator or None; "

@@ -94,7 +94,9 @@ def read_column(path: str, column: int = 0, *, decimal_comma: bool = False) -> n
                 hint = ""
                 if column < len(fields) and "," in fields[column]:
                     hint = " (a decimal comma? use --decimal-comma, or a decimal point)"
-                raise ValueError(f"{path}, line {lineno}: no number in column {column}: {line!r}{hint}") from None
+                raise ValueError(
+                    f"{path}, line {lineno}: no number in column {column}: {line!r}{hint}"
+                ) from None
         first = False
     if not values:
         raise ValueError(f"{path}: no numbers found in column {column}")
@@ -132,7 +134,8 @@ def _cmd_tail(args: argparse.Namespace) -> int:
         params["zeros"] = args.zeros
         n_zero = int(np.count_nonzero(x == 0))
         if n_zero and args.zeros == "omit":
-            note = f"note: {n_zero} of {x.size} values are exactly 0 and were dropped (--zeros raise to refuse them)"
+            note = (f"note: {n_zero} of {x.size} values are exactly 0 and were dropped "
+                    "(--zeros raise to refuse them)")
     try:
         res = func(x, **params)
     except TypeError as exc:  # a --param value of the wrong kind
@@ -200,7 +203,9 @@ def _check_device(device: str) -> None:
     except (RuntimeError, ValueError):
         raise ValueError(f"--device must be cpu, cuda, cuda:N or auto; got {device!r}") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: CUDA is not available on this machine (use --device cpu or auto)")
+        raise ValueError(
+            f"--device {device}: CUDA is not available on this machine (use --device cpu or auto)"
+        )
     if dev.type not in ("cpu", "cuda"):
         raise ValueError(f"--device must be cpu, cuda, cuda:N or auto; got {device!r}")
 
@@ -256,7 +261,9 @@ def _column(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = argparse.ArgumentParser(prog="stabletail", description="Alpha-stable laws, tail indices and gradient-noise studies.")
+    p = argparse.ArgumentParser(
+        prog="stabletail", description="Alpha-stable laws, tail indices and gradient-noise studies."
+    )
     p.add_argument("--version", action="version", version=f"stabletail {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -267,7 +274,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--preset", default="quick", choices=("quick", "paper"),
                     help="quick: minutes on a CPU, embedded data; paper: the published setup (default quick)")
     st.add_argument("--out", help="output directory (default results/NAME)")
-    st.add_argument("--dataset", help="comma-separated data sets: mnist5k (embedded), mnist, fashion-mnist, cifar10")
+    st.add_argument(
+        "--dataset", help="comma-separated data sets: mnist5k (embedded), mnist, fashion-mnist, cifar10"
+    )
     st.add_argument("--seeds", help="number of seeds N (seeds 0..N-1) or a comma-separated list")
     st.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, auto (default cpu)")
     st.add_argument("--data-dir", help="data directory (default $STABLETAIL_DATA or ~/.cache/stabletail)")
@@ -276,7 +285,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="override a preset entry, VALUE in JSON (e.g. --set lr=[0.01,0.1]); repeatable")
     st.add_argument("--engine", default="serial", choices=("serial", "ray"),
                     help="serial (default): cells one after another here; ray: one Ray task per cell")
-    st.add_argument("--address", help="with --engine ray: address of a Ray cluster (default: a local instance)")
+    st.add_argument(
+        "--address", help="with --engine ray: address of a Ray cluster (default: a local instance)"
+    )
     st.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     st.add_argument("--quiet", action="store_true", help="no progress bar")
     st.set_defaults(func=_cmd_study)
@@ -288,18 +299,35 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--column", type=_column, default=0, help="zero-based column (default 0)")
         c.add_argument("--decimal-comma", action="store_true",
                        help="read 0,5 as 0.5 (columns separated by semicolons, tabs or spaces)")
-        c.add_argument("--level", type=float, default=0.95, help="confidence level of the interval (default 0.95)")
+        c.add_argument(
+            "--level", type=float, default=0.95, help="confidence level of the interval (default 0.95)"
+        )
         c.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
         if name == "tail":
-            c.add_argument("--method", default="mohammadi", help="a name of stabletail.estimators.ESTIMATORS: mohammadi, mohammadi_quantile, log_moment, "
-                                "hill, pickands, moments, ... (default mohammadi)")
-            c.add_argument("--param", action="append", metavar="KEY=VALUE", help="estimator option (JSON value); repeatable")
-            c.add_argument("--zeros", default="omit", choices=("omit", "raise"),
-                           help="exact zeros, whose log is -inf: omit (default; the count is reported) or raise")
+            c.add_argument(
+                "--method",
+                default="mohammadi",
+                help="a name of stabletail.estimators.ESTIMATORS: mohammadi, mohammadi_quantile, log_moment, "
+                "hill, pickands, moments, ... (default mohammadi)",
+            )
+            c.add_argument(
+                "--param",
+                action="append",
+                metavar="KEY=VALUE",
+                help="estimator option (JSON value); repeatable",
+            )
+            c.add_argument(
+                "--zeros",
+                default="omit",
+                choices=("omit", "raise"),
+                help="exact zeros, whose log is -inf: omit (default; the count is reported) or raise",
+            )
             c.set_defaults(func=_cmd_tail)
         else:
             c.add_argument("--method", default="mle", help="fit method (default mle)")
-            c.add_argument("--parameterization", default="S0", choices=("S0", "S1"), help="Nolan's parameterization")
+            c.add_argument(
+                "--parameterization", default="S0", choices=("S0", "S1"), help="Nolan's parameterization"
+            )
             c.set_defaults(func=_cmd_fit)
     return p
 

@@ -144,7 +144,9 @@ def test_jit_variants_have_separate_disk_caches():
     ser, par = jit_variants(kernel)
     assert ser.targetoptions.get("parallel") is not True and par.targetoptions["parallel"] is True
     assert ser._cache._cache_file._index_name != par._cache._cache_file._index_name
-    names = {d._cache._cache_file._index_name for d in (_kernels.eval_many_serial, _kernels.eval_many_parallel)}
+    names = {
+        d._cache._cache_file._index_name for d in (_kernels.eval_many_serial, _kernels.eval_many_parallel)
+    }
     assert len(names) == 2
     x = np.zeros(5)
     ser(x)

