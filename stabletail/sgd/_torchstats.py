@@ -61,15 +61,21 @@ _parallel_lock = threading.Lock()
 @contextlib.contextmanager
 def kernel_threads(n: int) -> Iterator[None]:
     """numba runs the kernels' parallel regions of this Python thread on ``n`` threads
-    (at most numba's maximum) inside the block; its previous count is restored after."""
+    (at most numba's maximum) inside the block; its previous count, and torch's, are restored
+    after."""
     import numba
 
     before = numba.get_num_threads()
+    torch_before = torch.get_num_threads()
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
     try:
         yield
     finally:
         numba.set_num_threads(before)
+        # numba's pool start-up can reset the OpenMP thread count torch reads: give torch back
+        # the count it had (a changed count changes float sums in the last bits)
+        if torch.get_num_threads() != torch_before:
+            torch.set_num_threads(torch_before)
 
 
 def _run_kernel(kernel: Callable[..., None], n_elements: int, *args: Any) -> None:
