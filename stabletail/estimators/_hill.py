@@ -54,6 +54,10 @@ def double_bootstrap_k(
     """
     n = logs.size
     rng = check_random_state(random_state)
+    if int(t_bootstrap * n) < 2:
+        raise ValueError(f"t_bootstrap * n must be at least 2 (the first bootstrap sample size is "
+                         f"n^(1/2 + log(t_bootstrap n)/(2 log n))); got t_bootstrap = {t_bootstrap:g} with "
+                         f"n = {n}: t_bootstrap must be in [{2 / n:.3g}, 1)")
     eps_b = 0.5 * (1.0 + math.log(int(t_bootstrap * n)) / math.log(n))
     n1 = int(n**eps_b)
     n2 = int(n1 * n1 / n)

@@ -93,6 +93,8 @@ def _small_alpha(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int
     """
     idx = np.flatnonzero(free[:3])
     steps = np.array([0.01, 0.05, 0.1])[idx]
+    th = th.copy()
+    th[:2] = np.clip(th[:2], obj.lower[:2], obj.upper[:2])  # a start value (ecf) may lie below alpha's range
     res = None
     for _ in range(_REALIGN):
         # the best data point for the S1 origin depends on (alpha, beta, scale): align, fit the
