@@ -157,7 +157,8 @@ def as_float_array(x: Any, name: str = "x", *, dtype: Any = None, allow_float32:
     if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):
         x = x.detach().cpu().numpy()
     if isinstance(x, np.ma.MaskedArray):
-        raise TypeError(f"{name} is a masked array, whose mask would be ignored here: pass {name}.compressed() "
+        raise TypeError(f"{name} is a masked array, whose mask would be ignored here: "
+                        f"pass {name}.compressed() "
                         f"to drop the masked values, or {name}.filled(np.nan) with nan_policy='omit'")
     arr = np.asarray(x)
     if arr.dtype.kind in "mM":

@@ -36,7 +36,8 @@ def test_cf_at_infinity_is_zero():
 
 @pytest.mark.parametrize("alpha", [0.02, 5e-324, 0.099, -1.0, 2.0001])
 def test_alpha_outside_the_computed_range_is_refused(alpha):
-    for call in (lambda: stable.pdf(0.0, alpha), lambda: stable.cdf(0.0, alpha), lambda: stable.ppf(0.3, alpha),
+    for call in (lambda: stable.pdf(0.0, alpha), lambda: stable.cdf(0.0, alpha),
+                 lambda: stable.ppf(0.3, alpha),
                  lambda: stable.rvs(alpha, size=3, random_state=0), lambda: stable.cf(1.0, alpha)):
         with pytest.raises(ValueError, match=r"alpha must be in \[0.1, 2\]"):
             call()
@@ -58,7 +59,8 @@ def test_s1_location_shift_never_overflows(scale):
     z = x / scale - c
     np.testing.assert_allclose(stable.pdf(x, 1.0, beta, scale, 0.0, "S1") * scale, stable.pdf(z, 1.0, beta),
                                rtol=1e-12)
-    np.testing.assert_allclose(stable.cdf(x, 1.0, beta, scale, 0.0, "S1"), stable.cdf(z, 1.0, beta), rtol=1e-12)
+    np.testing.assert_allclose(stable.cdf(x, 1.0, beta, scale, 0.0, "S1"), stable.cdf(z, 1.0, beta),
+                               rtol=1e-12)
     q = stable.ppf(0.5, 1.0, beta, scale, 0.0, "S1")
     assert q == pytest.approx((stable.ppf(0.5, 1.0, beta) + c) * scale, rel=1e-12)
     draws = stable.rvs(1.0, beta, scale, 0.0, size=5, random_state=0, parameterization="S1")
@@ -79,7 +81,8 @@ def test_no_silent_nan_for_valid_laws_at_any_scale(alpha, beta, log_scale, par):
     for f in (stable.pdf, stable.cdf, stable.sf):
         v = f(x, alpha, beta, scale, 0.0, par)
         assert not np.isnan(v).any(), (f.__name__, v)
-    assert not np.isnan(stable.rvs(alpha, beta, scale, 0.0, size=4, random_state=1, parameterization=par)).any()
+    draws = stable.rvs(alpha, beta, scale, 0.0, size=4, random_state=1, parameterization=par)
+    assert not np.isnan(draws).any()
 
 
 def test_hill_bootstrap_fraction_names_the_argument():

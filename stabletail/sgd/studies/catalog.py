@@ -127,7 +127,8 @@ _register(
     Study(
         name="activation",
         description=(
-            "alpha of the gradient noise vs epoch, ReLU vs sigmoid, train and test noise (784-100-10, b = 500)"
+            "alpha of the gradient noise vs epoch, ReLU vs sigmoid, train and test noise "
+            "(784-100-10, b = 500)"
         ),
         claim="student reproduction: sigmoid noise lighter-tailed than ReLU (about 1.4 vs 1.2 on MNIST)",
         axes=("dataset", "activation"),
