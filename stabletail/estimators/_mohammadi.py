@@ -29,6 +29,15 @@ __all__ = ["mohammadi", "MohammadiAccumulator"]
 _CHUNK_BLOCKS = 1 << 13  # blocks per parallel chunk
 
 
+def _norms(a: np.ndarray) -> np.ndarray:
+    """Euclidean norms along the last axis, scaled by the largest |component| first (hypot-style):
+    vectors of 1e-170 or 1e154 neither underflow nor overflow in the squares."""
+    m = np.max(np.abs(a), axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        scaled = a / np.where((m > 0) & np.isfinite(m), m, 1.0)
+        return m[..., 0] * np.sqrt(np.einsum("...i,...i->...", scaled, scaled))
+
+
 def _block_logs(v: np.ndarray, k1: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """``log(|Y_i| + eps)`` (K2,) and ``log(|X_j| + eps)`` (K2, K1) over the complete blocks of
     ``v`` (1-D values or 2-D rows: norms), exact numpy logs."""
@@ -36,8 +45,8 @@ def _block_logs(v: np.ndarray, k1: int, eps: float) -> tuple[np.ndarray, np.ndar
     w = v[: k1 * k2].reshape((k2, k1) + v.shape[1:])
     with np.errstate(over="ignore", divide="ignore"):  # overflow and log(0) are reported below
         if v.ndim == 2:
-            y = np.linalg.norm(w.sum(axis=1, dtype=np.float64), axis=1)
-            a = np.linalg.norm(w.astype(np.float64), axis=2)
+            y = _norms(w.sum(axis=1, dtype=np.float64))
+            a = _norms(w.astype(np.float64))
         else:
             y = np.abs(w.sum(axis=1, dtype=np.float64))
             a = np.abs(w.astype(np.float64))
