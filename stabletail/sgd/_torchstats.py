@@ -178,7 +178,9 @@ def _stream_blocks(y: torch.Tensor, mat: torch.Tensor, a: int, b: int, k0: int, 
     r = mat.shape[0]
     if width % block == 0 and mat.stride(1) == 1:  # blocks tile each row: a strided view, no copy
         b0 = k0 * width // block
-        y[b0 : b0 + r * width // block] += mat[:, a:b].view(r, width // block, block).sum(-1, dtype=F64).reshape(-1)
+        y[b0 : b0 + r * width // block] += (
+            mat[:, a:b].view(r, width // block, block).sum(-1, dtype=F64).reshape(-1)
+        )
         return
     if a == 0 and b == mat.shape[1] and mat.is_contiguous():
         flat = mat.reshape(-1)
@@ -298,7 +300,9 @@ class MainPass:
         self.variants = variants
         # one block stream per (variant, scope): columns, length per row, block size, where its sums start
         self.flat_wanted = bool({"pooled", "standardized"} & want)
-        self.streams: list[tuple[int, int, int, int, int]] = []  # (a, b) in the variant's columns, n, block, yoff
+        self.streams: list[
+            tuple[int, int, int, int, int]
+        ] = []  # (a, b) in the variant's columns, n, block, yoff
         total = 0
         for _, offs in variants:
             for a, b in list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]:

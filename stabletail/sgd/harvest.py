@@ -237,6 +237,64 @@ def _json_default(o: Any) -> Any:
 # ----------------------------------------------------------------------------- data
 
 
+_DATA_HELP = "data must be a pair (X, y) of torch tensors or an iterable of (x, y) tensor batches"
+
+
+def _check_data(data: Any) -> None:
+    """Refuse, up front and by name, what ``data`` cannot be."""
+    if isinstance(data, (tuple, list)):
+        tensors = [torch.is_tensor(t) for t in data]
+        if len(data) == 0:
+            raise ValueError(f"{_DATA_HELP}; got an empty {type(data).__name__}")
+        if all(tensors) and len(data) != 2:
+            raise TypeError(f"{_DATA_HELP}; got a {type(data).__name__} of {len(data)} tensors")
+        if len(data) == 2 and any(tensors) and not all(tensors):
+            kinds = ", ".join(type(t).__name__ for t in data)
+            raise TypeError(f"{_DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
+        if len(data) == 2 and not any(tensors) and not all(isinstance(b, (tuple, list)) for b in data):
+            kinds = ", ".join(type(t).__name__ for t in data)
+            raise TypeError(f"{_DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
+    elif isinstance(data, (dict, str, bytes)) or torch.is_tensor(data) or not hasattr(data, "__iter__"):
+        raise TypeError(f"{_DATA_HELP}; got {type(data).__name__}")
+
+
+def _check_batch(item: Any, i: int) -> None:
+    if not (isinstance(item, (tuple, list)) and len(item) >= 2 and torch.is_tensor(item[0])
+            and torch.is_tensor(item[1])):
+        raise TypeError(f"{_DATA_HELP}; batch {i} is {type(item).__name__}"
+                        + (f" of length {len(item)}" if isinstance(item, (tuple, list)) else ""))
+
+
+def _check_loss_value(loss: Any) -> None:
+    if not (torch.is_tensor(loss) and loss.numel() == 1):
+        got = type(loss).__name__ if not torch.is_tensor(loss) else f"a tensor of shape {tuple(loss.shape)}"
+        raise TypeError(
+            f"loss_fn(model(x), y) must return the mean loss of the minibatch as a scalar tensor; got {got}"
+        )
+
+
+def _check_mean_reduction(model: Any, loss_fn: Any, x: torch.Tensor, y: torch.Tensor, probe: bool) -> None:
+    """The exact full gradient weights chunk gradients by their sizes: the loss must be a mean.
+
+    A loss module says so (``reduction``); any loss is probed: the mean loss of a batch equals
+    that of the batch repeated twice, a summed loss doubles (probed in eval mode only: dropout
+    would change the values)."""
+    if getattr(loss_fn, "reduction", "mean") != "mean":
+        raise ValueError(
+            f"loss_fn has reduction={loss_fn.reduction!r}: the harvest needs the mean loss of each "
+            "minibatch (reduction='mean'); with a sum the exact full gradient weights a partial "
+            "last chunk wrongly"
+        )
+    if not probe:
+        return
+    with torch.no_grad():
+        one = float(loss_fn(model(x), y))
+        two = float(loss_fn(model(torch.cat([x, x])), torch.cat([y, y])))
+    if math.isfinite(one) and one != 0.0 and abs(two - 2.0 * one) < 1e-3 * abs(one) < abs(two - one):
+        raise ValueError("loss_fn returns a sum over the batch (doubling the batch doubles it): the harvest "
+                         "needs the mean loss of each minibatch (e.g. reduction='mean')")
+
+
 class _Batches:
     """The K minibatches (fixed for both passes) and the exact full-data pass."""
 
@@ -250,10 +308,14 @@ class _Batches:
     ) -> None:
         self.tensors: tuple[torch.Tensor, torch.Tensor] | None = None
         self.iterable: Iterable[Any] | None = None
+        _check_data(data)
+        self.one_shot = False
         if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
             x, y = data
             if x.shape[0] != y.shape[0]:
-                raise ValueError(f"data: X and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
+                raise ValueError(
+                    f"data: X and y must have the same length, got {x.shape[0]} and {y.shape[0]}"
+                )
             n = int(x.shape[0])
             if batch_size is None:
                 raise ValueError("batch_size must be given when data is a pair of tensors (X, y)")
@@ -275,6 +337,7 @@ class _Batches:
             if sampling != "partition":
                 raise ValueError("sampling='random' needs data as a pair of tensors (X, y)")
             self.iterable = data
+            self.one_shot = iter(data) is data  # a generator or iterator: one pass only
             if n_batches is None:
                 try:
                     k = len(data)  # type: ignore[arg-type]
@@ -295,6 +358,7 @@ class _Batches:
         for item in self.iterable:  # type: ignore[union-attr]
             if count == self.k:
                 break
+            _check_batch(item, count)
             yield item[0], item[1]
             count += 1
         if count < self.k:
@@ -593,6 +657,11 @@ def _harvest(
     d = offsets[-1]
 
     batches = _Batches(data, batch_size, n_batches, sampling, rng)  # the same draws on every shard
+    if batches.one_shot and full_gradient == "exact":
+        raise ValueError(
+            "full_gradient='exact' needs a second pass over data, but data is a one-shot iterator "
+            "(a generator?): pass a list or a re-iterable loader, or full_gradient='mean'"
+        )
     k = batches.k
     start, stop = shard.rows(k)
     n_own = stop - start
@@ -638,9 +707,11 @@ def _harvest(
                             getattr(torch, device.type).manual_seed(seed_base + i)
                     x, y = _to(x, device, dtype), _to(y, device, dtype)
                     loss = loss_fn(model(x), y)
+                    _check_loss_value(loss)
                     grads = torch.autograd.grad(loss, params, allow_unused=True)
                     flat = [
-                        (g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)
+                        (g if g is not None else torch.zeros_like(p)).reshape(-1)
+                        for g, p in zip(grads, params)
                     ]
                     torch.cat(flat, out=row)
                     if bar is not None:
@@ -679,12 +750,23 @@ def _harvest(
                     total = torch.zeros((), dtype=torch.float64, device=device)
                     row = torch.empty(d, dtype=dtype, device=device)
                     for j, (x, y) in enumerate(batches.full()):
+                        if j == 0:
+                            _check_mean_reduction(
+                                model, loss_fn, _to(x, device, dtype), _to(y, device, dtype), eval_mode
+                            )
                         if j % shard.world == shard.rank:
                             m = int(x.shape[0])
                             grad_into(x, y, row, None)
                             acc += row.to(torch.float64) * m
                             total += m
-                    g_full64 = shard.sum_(acc) / shard.sum_(total)
+                    total = shard.sum_(total)
+                    if float(total) == 0.0:
+                        raise ValueError(
+                            "full_gradient='exact' found no data in its pass over data: an iterator "
+                            "or generator is exhausted after the minibatch passes; pass a list or "
+                            "a re-iterable loader, or full_gradient='mean'"
+                        )
+                    g_full64 = shard.sum_(acc) / total
                 else:
                     g_full64 = pre.mean()
                 if not torch.isfinite(g_full64).all():
@@ -710,7 +792,9 @@ def _harvest(
                         own = slice(start, stop)
                         if shard.any_(not torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)):
                             status = "inconsistent_batches"
-                            message = "the two passes over data saw different minibatches (reshuffling loader?)"
+                            message = (
+                                "the two passes over data saw different minibatches (reshuffling loader?)"
+                            )
                     shard.mainpass(main)
                     if store:  # the rows now hold the noise
                         noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
@@ -870,7 +954,9 @@ def _build_table(
     with np.errstate(invalid="ignore"):  # eps = 0: x = -inf on zero-noise coordinates (c = 0 there)
         for t, term in enumerate((px, px2, log_sd, log_sd * px, log_sd * log_sd)):
             scope[0, t, :-1] = np.add.reduceat(term, starts)
-            scope[1, t, :-1] = np.add.reduceat(np.where(nz, term, 0.0), starts) if not nz.all() else scope[0, t, :-1]
+            scope[1, t, :-1] = (
+                np.add.reduceat(np.where(nz, term, 0.0), starts) if not nz.all() else scope[0, t, :-1]
+            )
         scope[:, :, -1] = scope[:, :, :-1].sum(2)
     rows = []
     n_layers = len(ranges) - 1
@@ -891,7 +977,9 @@ def _build_table(
                 if proto in ("pooled", "standardized"):
                     v = int(zeros == "excluded" and main.nz_index is not None)
                     sy, sy2, ny, block = flat[int(proto == "standardized"), v * (n_layers + 1) + li]
-                    if proto == "standardized":  # sums of (x - c) and (x - c)^2 over the K rows; c = 0 on zeros
+                    if (
+                        proto == "standardized"
+                    ):  # sums of (x - c) and (x - c)^2 over the K rows; c = 0 on zeros
                         sx, sx2 = sum_x - k * sum_c, sum_x2 - 2.0 * sum_cx + k * sum_c2
                     else:
                         sx, sx2 = sum_x, sum_x2
@@ -925,7 +1013,9 @@ def _build_table(
                     ci_low, ci_high = est.ci(level)
                     out.update(alpha=est.alpha, stderr=est.stderr, ci_low=ci_low, ci_high=ci_high)
                 # a per-coordinate median may be inf (most coordinates without noise): still an answer
-                undefined = math.isnan(out["alpha"]) if proto == "per_coordinate" else not math.isfinite(out["alpha"])
+                undefined = (
+                    math.isnan(out["alpha"]) if proto == "per_coordinate" else not math.isfinite(out["alpha"])
+                )
                 if status == "ok" and undefined:
                     out["status"] = "undefined"
                 rows.append(out)

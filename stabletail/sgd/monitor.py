@@ -93,7 +93,9 @@ class TailIndexMonitor:
                 raise ImportError("tensorboard logging needs the 'tensorboard' package") from exc
             self._writer = SummaryWriter(os.fspath(tensorboard))
         elif tensorboard is not None and not hasattr(tensorboard, "add_scalar"):
-            raise TypeError("tensorboard must be a log directory or an object with add_scalar(tag, value, step)")
+            raise TypeError(
+                "tensorboard must be a log directory or an object with add_scalar(tag, value, step)"
+            )
 
     def step(self, step: int) -> HarvestResult | None:
         """Call once per training step; harvests and logs when ``step % every == 0``.
@@ -113,7 +115,9 @@ class TailIndexMonitor:
         if self._writer is not None:
             for row in result.rows(layer=MODEL):
                 if math.isfinite(row["alpha"]):
-                    self._writer.add_scalar(f"tail_index/{row['protocol']}/{row['zeros']}", row["alpha"], step)
+                    self._writer.add_scalar(
+                        f"tail_index/{row['protocol']}/{row['zeros']}", row["alpha"], step
+                    )
         return result
 
     __call__ = step

@@ -142,7 +142,9 @@ def _median_ci_ranks(m: int, level: float) -> tuple[int, int]:
     return min(max(lo - 1, 0), m - 1), min(max(hi, 0), m - 1)
 
 
-def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -> tuple[list[float], list[float]]:
+def _order_quantiles(
+    a: np.ndarray, qs: Sequence[float], extra: Sequence[int]
+) -> tuple[list[float], list[float]]:
     """Linear-interpolation quantiles (numpy's default) and order statistics.
 
     ``a`` may hold ``inf``: a quantile between two infinite order statistics is ``inf``.
