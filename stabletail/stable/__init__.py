@@ -38,7 +38,7 @@ from .._validation import (
     check_random_state,
     check_stable_params,
 )
-from . import _interp, _rvs
+from . import _broadcast, _interp, _rvs
 from . import _kernels as _k
 
 __all__ = ["cf", "pdf", "logpdf", "cdf", "sf", "ppf", "rvs"]
@@ -52,21 +52,6 @@ def _setup(alpha, beta, scale, loc, parameterization):
     a, b, s, m = check_stable_params(alpha, beta, scale, loc)
     par = check_parameterization(parameterization)
     return a, b, s, m, (0.0 if par == "S0" else s1_shift_standardized(a, b, s))
-
-
-def _standardize(xa: np.ndarray, loc: float, s: float, c: float) -> np.ndarray:
-    """``(x - loc)/s - c``, also where ``x - loc`` alone overflows."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        z = (xa - loc) / s
-        wide = ~np.isfinite(z) & np.isfinite(xa)
-        if np.any(wide):
-            z = np.where(wide, xa / s - loc / s, z)
-    return z - c if c else z
-
-
-def _location(loc: float, s: float, c: float, z: np.ndarray) -> np.ndarray:
-    """``loc + s (z + c)``: values of the law from standardised ones."""
-    return loc + s * (z + c) if c else loc + s * z
 
 
 @functools.lru_cache(maxsize=16)
@@ -111,7 +96,7 @@ def _evaluate(x, alpha, beta, scale, loc, parameterization, density):
     and sf, are computed."""
     a, b, s, m, c = _setup(alpha, beta, scale, loc, parameterization)
     xa = as_float_array(x, "x", dtype=np.float64)
-    z = np.ascontiguousarray(_standardize(xa, m, s, c).ravel())
+    z = np.ascontiguousarray(_broadcast.standardize(xa, m, s, c).ravel())
     p1, p2, w = _plans(a, b)
     f = np.empty_like(z)
     c = np.empty_like(z)
@@ -136,6 +121,7 @@ _PARAMS_DOC = """alpha : float
         Nolan's parameterisation of ``loc``."""
 
 
+@_broadcast.over_laws("cf")
 def cf(
     t: ArrayLike,
     alpha: float,
@@ -185,6 +171,7 @@ def cf(
     return complex(out) if out.ndim == 0 else out
 
 
+@_broadcast.over_laws("pdf")
 def pdf(
     x: ArrayLike,
     alpha: float,
@@ -221,6 +208,7 @@ def pdf(
     return _shape_out(f, shape)
 
 
+@_broadcast.over_laws("logpdf")
 def logpdf(
     x: ArrayLike,
     alpha: float,
@@ -246,6 +234,7 @@ def logpdf(
         return _shape_out(np.log(f), shape)
 
 
+@_broadcast.over_laws("cdf")
 def cdf(
     x: ArrayLike,
     alpha: float,
@@ -271,6 +260,7 @@ def cdf(
     return _shape_out(c, shape)
 
 
+@_broadcast.over_laws("sf")
 def sf(
     x: ArrayLike,
     alpha: float,
@@ -295,6 +285,7 @@ def sf(
     return _shape_out(t, shape)
 
 
+@_broadcast.over_laws("ppf")
 def ppf(
     q: ArrayLike,
     alpha: float,
@@ -337,9 +328,10 @@ def ppf(
     else:
         _interp.ppf_many(qf, table, *_edge_values(a, b), p1, p2, w, lo, hi, z)
     with np.errstate(over="ignore"):  # a quantile beyond the float range is +-inf
-        return _shape_out(_location(m, s, c, z), qa.shape)
+        return _shape_out(_broadcast.place(m, s, c, z), qa.shape)
 
 
+@_broadcast.over_laws_rvs
 def rvs(
     alpha: float,
     beta: float = 0.0,
@@ -388,7 +380,7 @@ def rvs(
     else:  # the S0 location overflows: draw standardised values, then place them
         _rvs.rvs_fill(key, a, b, 1.0, 0.0, out)
         with np.errstate(over="ignore"):
-            out = _location(m, s, c, out)
+            out = _broadcast.place(m, s, c, out)
     return _shape_out(out, shape)
 
 
