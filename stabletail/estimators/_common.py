@@ -134,3 +134,20 @@ def _values(x: ArrayLike, axis: int | None) -> np.ndarray:
     if v.shape[1] == 0:
         raise ValueError("x has vectors of length 0 along axis")
     return v
+
+
+class _Accumulator:
+    """What the streaming estimators share: the count of values used and the chunk intake."""
+
+    _n: int = 0
+    _propagate: bool = False
+
+    @property
+    def n(self) -> int:
+        """Number of values used so far."""
+        return self._n
+
+    def _chunk(self, chunk: ArrayLike) -> np.ndarray | None:
+        """The chunk flattened in C order, or None when there is nothing to add."""
+        v = _flat(chunk, "chunk")
+        return None if v.size == 0 or self._propagate else v

@@ -13,6 +13,7 @@ from ._bootstrap import StderrMethod, boot_sd, boot_seed, check_stderr
 from ._common import (
     _FAST_DTYPES,
     ZerosPolicy,
+    _Accumulator,
     _clean,
     _degenerate,
     _flat,
@@ -32,7 +33,7 @@ def _log_center(v: np.ndarray) -> float:
     return float(np.log(head).mean()) if head.size else 0.0
 
 
-class LogMomentAccumulator:
+class LogMomentAccumulator(_Accumulator):
     """Streaming form of :func:`log_moment`.
 
     Keeps the count and the first four power sums of ``log|x| - c`` (``c``
@@ -53,15 +54,10 @@ class LogMomentAccumulator:
         self._center: float | None = None
         self._propagate = False
 
-    @property
-    def n(self) -> int:
-        """Number of values used so far."""
-        return self._n
-
     def update(self, chunk: ArrayLike) -> "LogMomentAccumulator":
         """Add a chunk of values (any shape, flattened); returns ``self``."""
-        v = _flat(chunk, "chunk")
-        if v.size == 0 or self._propagate:
+        v = self._chunk(chunk)
+        if v is None:
             return self
         if self._center is None:
             self._center = _log_center(v)

@@ -15,9 +15,9 @@ from ._common import (
     DEFAULT_BLOCK_SIZE,
     BlockSize,
     ZerosPolicy,
+    _Accumulator,
     _clean,
     _degenerate,
-    _flat,
     _nan_result,
     _resolve_block_size,
     _values,
@@ -110,7 +110,7 @@ def _finalize_mohammadi(s1: float, s2: float, k1: int, k2: int, n_dropped: int, 
     params = {"block_size": k1, "n_blocks": k2, "n_dropped": n_dropped, "eps": eps}
     return TailIndex.from_xi(mean / lk, math.sqrt(var / k2) / lk, k1 * k2, "mohammadi", params)
 
-class MohammadiAccumulator:
+class MohammadiAccumulator(_Accumulator):
     """Streaming form of :func:`mohammadi` for 1-D data arriving in chunks.
 
     Chunks are flattened in C order and concatenated in the order they are
@@ -164,15 +164,10 @@ class MohammadiAccumulator:
         self._carry = np.empty(0)
         self._propagate = False
 
-    @property
-    def n(self) -> int:
-        """Number of values used so far."""
-        return self._n
-
     def update(self, chunk: ArrayLike) -> "MohammadiAccumulator":
         """Add a chunk of values (any shape, flattened in C order); returns ``self``."""
-        v = _flat(chunk, "chunk")
-        if v.size == 0 or self._propagate:
+        v = self._chunk(chunk)
+        if v is None:
             return self
         k1 = self.block_size
         head = min((k1 - self._carry.size) % k1, v.size)  # values that complete the carried block
