@@ -164,15 +164,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     x = read_column(args.file, args.column, decimal_comma=args.decimal_comma)
     res = fit(x, method=args.method, parameterization=args.parameterization)
+    checks = None
+    if args.gof:
+        checks = res.gof(x, n_boot=args.n_boot, random_state=0, progress=None if not args.json else False)
+    if args.plot:
+        res.plot(x, args.plot)
     if args.json:
         d = _result_dict(res, ("method", "parameterization", "alpha", "beta", "scale", "loc", "stderr",
                                "converged", "message", "at_boundary"), args.level)
         if isinstance(d.get("stderr"), list) and len(d["stderr"]) == 4:
             d["stderr"] = dict(zip(("alpha", "beta", "scale", "loc"), d["stderr"]))
         d["n"] = int(x.size)
+        if checks is not None:
+            d["gof"] = jsonable({k: {"statistic": t.statistic, "pvalue": t.pvalue}
+                                 for k, t in checks.tests.items()})
+            d["gof_n_boot"] = checks.n_boot
         print(json.dumps(d))
     else:
         _print_summary(res, args.level)
+        if checks is not None:
+            print("goodness of fit:\n" + checks.summary())
+    if args.plot:
+        print(f"figure: {args.plot}", file=sys.stderr)
     if not getattr(res, "converged", True):
         print(f"warning: the fit did not converge: {res.message or 'no message'}", file=sys.stderr)
         return 1
@@ -328,6 +341,12 @@ def _parser() -> argparse.ArgumentParser:
             c.add_argument(
                 "--parameterization", default="S0", choices=("S0", "S1"), help="Nolan's parameterization"
             )
+            c.add_argument("--gof", action="store_true",
+                           help="add Kolmogorov-Smirnov, Anderson-Darling and Cramer-von Mises tests with "
+                                "parametric-bootstrap p-values (every bootstrap sample refitted)")
+            c.add_argument("--n-boot", type=int, default=999, help="bootstrap samples of --gof (default 999)")
+            c.add_argument("--plot", metavar="OUT.png",
+                           help="write QQ, PP, density and tail plots of the fit")
             c.set_defaults(func=_cmd_fit)
     return p
 
