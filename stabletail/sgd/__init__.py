@@ -26,7 +26,7 @@ from .datasets import (
 )
 from .direction import bessel_ratio, direction_summary, vmf_kappa
 from .gaussianity import GAUSSIANITY_TESTS, gaussianity, normality_pvalues
-from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
+from .harvest import MIN_BATCHES, MODEL, TABLE_COLUMNS, HarvestResult, harvest
 from .models import FCN, AlexNetSmall, build_model, linear_hinge_loss
 from .monitor import LOG_COLUMNS, TailIndexMonitor
 from .protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
@@ -36,6 +36,7 @@ __all__ = [
     "HarvestResult",
     "MODEL",
     "TABLE_COLUMNS",
+    "MIN_BATCHES",
     "TailIndexMonitor",
     "LOG_COLUMNS",
     "PROTOCOLS",

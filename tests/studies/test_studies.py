@@ -206,4 +206,7 @@ def test_diverged_training_is_recorded_not_raised():
     res = execute_cell(cell)
     assert res.status == "ok"
     assert res.rows[-1]["status"] == "diverged" and res.rows[-1]["epoch"] == 2
-    assert all(r["status"] == "ok" for r in res.rows[:-1] if r["epoch"] == 0)
+    # before training every row is a measurement (the tiny grid's K leaves the per-coordinate
+    # and norm rows marked too_few_minibatches, which is no failure)
+    first = [r["status"] for r in res.rows[:-1] if r["epoch"] == 0]
+    assert all(s == "ok" or s.startswith("too_few") for s in first)

@@ -71,7 +71,7 @@ class Study:
     )
     metrics: tuple[str, ...] = (
         "alpha", "fraction_not_rejected", "expected_fraction", "kappa", "resultant_length",
-        "resultant_length_uniform", "norm_cv", "train_loss", "train_acc", "test_acc",
+        "resultant_length_uniform", "norm_cv", "train_loss", "train_acc", "test_acc", "informative",
     )
 
     def run(

@@ -108,6 +108,8 @@ def measure(
         for row in table:
             r = {k: v for k, v in row.items() if k not in ("batch_size", "n_batches", "status")}
             r["layer"] = "model" if row["layer"] == MODEL else row["layer"]
+            if measure_name == "alpha":  # 0 where too few minibatches make the row uninformative
+                r["informative"] = 0.0 if str(row.get("status", "")).startswith("too_few") else 1.0
             out.append({"measure": measure_name, **r, "status": row.get("status", res.status), **common})
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -96,6 +97,11 @@ def draw_figure(
                 )
                 if np.isfinite(lo).any():
                     ax.fill_between(x, lo, hi, color=c, alpha=0.2, lw=0)
+                weak = np.array([r.get("informative_mean") is not None and float(r["informative_mean"]) < 1.0
+                                 for r in pts])
+                if weak.any():  # too few minibatches for this protocol: drawn apart, hollow and grey
+                    ax.plot(x[weak], m[weak], ls="none", marker="o", ms=6, mfc="white", mec="0.4",
+                            label="too few minibatches (uninformative)")
                 if spec.ref is not None and all(r.get(f"{spec.ref}_mean") is not None for r in pts):
                     ax.plot(x, [float(r[f"{spec.ref}_mean"]) for r in pts], ls="--", color=c, lw=1)
             if spec.hline is not None:
@@ -114,10 +120,10 @@ def draw_figure(
             legend.setdefault(lb, hd)
     labels, handles = list(legend), list(legend.values())
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), fontsize=8, frameon=False)
     text = title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)"
     fig.suptitle(textwrap.fill(text, width=int(fig.get_figwidth() * 13)), fontsize=10)
-    fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.035 * math.ceil(len(handles) / 3) + 0.02 if handles else 0, 1, 0.95))
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=110)
