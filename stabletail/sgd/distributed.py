@@ -41,9 +41,9 @@ import torch.distributed as dist
 
 from .._typing import SeedLike
 from .._validation import check_choice, check_int
-from . import _torchstats as ts
+from . import _torchstats
 from .gaussianity import GAUSSIANITY_TESTS
-from .harvest import HarvestResult, _harvest, _Local
+from .harvest import HarvestResult, LocalShard, run
 from .protocols import PROTOCOLS
 
 __all__ = ["harvest_distributed", "init_distributed", "rank_rows"]
@@ -97,7 +97,7 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     k = check_int("k", k, 1)
     world_size = check_int("world_size", world_size, 1)
     rank = check_int("rank", rank, 0, world_size - 1)
-    k1, k2 = ts.row_blocks(k)
+    k1, k2 = _torchstats.row_blocks(k)
     unit, units = (k1, k2) if k1 >= 2 else (1, k)
     # ceilings: when there are fewer units than ranks, the last ranks are the idle ones
     start = unit * -(-units * rank // world_size)
@@ -107,7 +107,7 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     return start, stop
 
 
-class _Collective(_Local):
+class _Collective(LocalShard):
     """The hooks that turn per-rank accumulators into the whole-partition ones."""
 
     def __init__(self, group: Any) -> None:
@@ -135,7 +135,7 @@ class _Collective(_Local):
         dist.all_reduce(t, op=dist.ReduceOp.MAX, group=self.group)
         return bool(t.item())
 
-    def prepass(self, pre: ts.PrePass, n_rows: int) -> torch.Tensor:
+    def prepass(self, pre: _torchstats.PrePass, n_rows: int) -> torch.Tensor:
         """Make ``pre`` hold the sums of every rank's rows, shifted by global row 0.
 
         Returns the zero-noise mask of the whole partition (True where every
@@ -159,7 +159,7 @@ class _Collective(_Local):
         dist.all_reduce(same, op=dist.ReduceOp.MIN, group=self.group)
         return same == 1.0
 
-    def mainpass(self, main: ts.MainPass) -> None:
+    def mainpass(self, main: _torchstats.MainPass) -> None:
         """Make ``main`` hold the noise statistics of every rank's rows."""
         sums = [main.px, main.px2, main.row_sq_norms, main.py, main.block_sq_norms, main.unit_sums,
                 main.unit_sum_model, main.yp, main.ys]
@@ -238,7 +238,7 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     """
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError("torch.distributed is not initialised: call init_distributed() (under torchrun)")
-    return _harvest(
+    return run(
         model, loss_fn, data, batch_size, _Collective(group), n_batches=n_batches, sampling=sampling,
         full_gradient=full_gradient, protocols=protocols, zeros=zeros,
         per_coordinate_estimator=per_coordinate_estimator, n_coordinates=n_coordinates,

@@ -28,8 +28,7 @@ from typing import Any, Callable
 
 import torch
 
-from .._io import atomic_write as atomic_write_text
-from .._io import csv_text
+from .._io import atomic_write, csv_text
 from .._validation import check_choice, check_int
 from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
 
@@ -131,4 +130,4 @@ class TailIndexMonitor:
             text = old + csv_text(new, LOG_COLUMNS, header=not old)
         else:
             text = old + "".join(json.dumps(r, allow_nan=True) + "\n" for r in new)
-        atomic_write_text(self.path, text)
+        atomic_write(self.path, text)
