@@ -152,3 +152,18 @@ def test_jit_variants_have_separate_disk_caches():
     ser(x)
     par(x)
     np.testing.assert_array_equal(x, 2.0)
+
+
+def test_results_share_the_inference_surface():
+    from stabletail import estimators, fit, stable
+    from stabletail._typing import Estimate, Test
+
+    x = stable.rvs(1.5, 0.1, size=1500, random_state=0)
+    tail = estimators.mohammadi(x)
+    res = fit.fit(x)
+    for r in (tail, res):
+        assert isinstance(r, Estimate)
+        assert isinstance(r.summary(), str) and r.ci(0.9) is not None
+    gof = fit.gof(res, x, n_boot=19, random_state=0, progress=False)
+    for t in gof.tests.values():
+        assert isinstance(t, Test) and 0 < t.pvalue <= 1
