@@ -17,7 +17,7 @@ kernel, one call per round (parallel from ``PARALLEL_WORK`` nodes; every node
 independent, so the result does not depend on the number of threads). The table reaches |z| = ``Z_CAP``;
 farther points, panels where the function underflows and panels still failing
 at ``MIN_WIDTH`` go to the exact kernel. The interpolation error is measured in
-``tests/test_stable.py`` against the exact kernel.
+``tests/stable/test_stable.py`` against the exact kernel.
 """
 
 from __future__ import annotations
