@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import FloatArray
-from ._validation import check_choice, check_scalar
+from ._validation import check_parameterization, check_scalar
 
 __all__ = [
     "PARAMETERIZATIONS",
@@ -71,11 +71,6 @@ def check_params(alpha: Any, beta: Any, scale: Any, loc: Any) -> tuple[float, fl
         A value is outside its range; the message names the argument and the range.
     """
     return check_alpha(alpha), check_beta(beta), check_scale(scale), check_loc(loc)
-
-
-def check_parameterization(value: Any) -> str:
-    """Nolan's parameterisation name: ``"S0"`` or ``"S1"``."""
-    return check_choice("parameterization", value, PARAMETERIZATIONS)
 
 
 def tan_half_pi(alpha: float) -> float:

@@ -152,8 +152,8 @@ def _run(func: Any, args: tuple[Any, ...], seeds: list[np.random.SeedSequence], 
             if bar is not None:
                 bar.update(1)
         return out
-    chunks = [seeds[i : i + max(1, len(seeds) // (8 * workers))]
-              for i in range(0, len(seeds), max(1, len(seeds) // (8 * workers)))]
+    size = max(1, len(seeds) // (8 * workers))  # about 8 chunks per process: a moving progress bar
+    chunks = [seeds[i : i + size] for i in range(0, len(seeds), size)]
     out = []
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:

@@ -9,16 +9,15 @@ law's plans and interpolation tables.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._params import check_parameterization, tan_half_pi
-from .._validation import ALPHA_MIN, as_float_array, check_random_state
+from .._params import check_parameterization, s1_shift_standardized
+from .._validation import _ALPHA_MARGIN, ALPHA_MIN, as_float_array, check_random_state
 
-_ALPHA_LOW = ALPHA_MIN - 1e-4  # the tolerance of check_stable_params
+_ALPHA_LOW = ALPHA_MIN - _ALPHA_MARGIN  # what check_stable_params accepts
 
 
 def standardize(xa: np.ndarray, loc: Any, s: Any, c: Any) -> np.ndarray:
@@ -57,9 +56,7 @@ def _s1_shift(alpha: np.ndarray, beta: np.ndarray, scale: np.ndarray, parameteri
     """``c = (loc0 - loc1)/scale`` elementwise (0 in S0)."""
     if parameterization == "S0":
         return np.zeros(alpha.shape)
-    one = alpha == 1.0
-    tans = np.vectorize(tan_half_pi, otypes=[float])(np.where(one, 0.5, alpha))  # finite everywhere
-    return np.where(one, beta * (2.0 / math.pi) * np.log(scale), beta * tans)
+    return np.vectorize(s1_shift_standardized, otypes=[float])(alpha, beta, scale)
 
 
 def _laws(alpha: np.ndarray, beta: np.ndarray):
