@@ -1,0 +1,283 @@
+"""The harvest's passes over the data, for the rows of one shard.
+
+:func:`run` is the single harvest core: :func:`stabletail.sgd.harvest` calls it
+with a :class:`~stabletail.sgd.harvest.shard.Shard` (all rows), and
+:func:`stabletail.sgd.distributed.harvest_distributed` with a shard whose hooks
+combine the ranks' accumulators after each pass.
+
+Passes: the first computes this shard's minibatch gradients and the statistics
+that need no full gradient (:class:`~stabletail.sgd._torchstats.PrePass`);
+with ``full_gradient="exact"`` a pass over all the data gives the full
+gradient; the noise pass (:class:`~stabletail.sgd._torchstats.MainPass`) runs
+over the kept gradients, or recomputes them when they did not fit in
+``buffer_bytes`` (then the losses of both passes are compared).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..._validation import check_random_state
+from .. import _torchstats as torchstats
+from .batches import Batches, to_device
+from .options import HarvestOptions
+from .result import HarvestResult
+from .shard import Shard
+from .state import give_workspace, model_state, take_workspace, workspace
+from .table import Layout, direction_rows, empty_tail_table, gaussianity_rows, tail_table
+
+__all__ = ["run", "trainable"]
+
+# Rows handed together to the statistics: at least MIN_CHUNK_ROWS (each call streams the
+# d-vector accumulators once, so a chunk needs enough rows to amortise that) or CHUNK_BYTES;
+# kept rows go to the CPU kernels all at once (they need no temporaries).
+CHUNK_BYTES = 1 << 22
+MIN_CHUNK_ROWS = 16
+# d-vectors of accumulators: 4 first-pass (s1, s2, spread, sd), 7 noise-pass, 1 spare
+N_ACCUMULATORS = 12
+
+
+def trainable(model: torch.nn.Module) -> tuple[list[str], list[torch.Tensor], torch.device, torch.dtype]:
+    """Names and tensors of the trainable parameters, which must share one device and dtype."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not named:
+        raise ValueError("model has no parameter with requires_grad=True")
+    names = [n for n, _ in named]
+    params = [p for _, p in named]
+    device, dtype = params[0].device, params[0].dtype
+    if any(p.device != device or p.dtype != dtype for p in params):
+        raise ValueError(
+            "model: every trainable parameter must have the same device and dtype "
+            f"(found {sorted({f'{p.device}/{p.dtype}' for p in params})})"
+        )
+    return names, params, device, dtype
+
+
+class _Gradients:
+    """Flat minibatch gradients of ``loss_fn(model(x), y)`` written into rows."""
+
+    def __init__(self, model: torch.nn.Module, loss_fn: Callable[[Any, Any], Any], params: list[torch.Tensor],
+                 device: torch.device, dtype: torch.dtype, eval_mode: bool, seed_base: int, bar: Any) -> None:
+        self.model, self.loss_fn, self.params = model, loss_fn, params
+        self.device, self.dtype = device, dtype
+        self.eval_mode, self.seed_base, self.bar = eval_mode, seed_base, bar
+
+    def into(self, x: Any, y: Any, row: torch.Tensor, i: int | None) -> torch.Tensor:
+        """Write the gradient of minibatch ``i`` (None: not a numbered minibatch) into ``row``; its loss."""
+        if i is not None and not self.eval_mode:  # same dropout draws in both passes
+            torch.default_generator.manual_seed(self.seed_base + i)
+            if self.device.type != "cpu":
+                getattr(torch, self.device.type).manual_seed(self.seed_base + i)
+        x, y = to_device(x, self.device, self.dtype), to_device(y, self.device, self.dtype)
+        loss = self.loss_fn(self.model(x), y)
+        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+        flat = [(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, self.params)]
+        torch.cat(flat, out=row)
+        if self.bar is not None:
+            self.bar.update(1)
+        return loss.detach()
+
+
+def _exact_full_gradient(gradients: _Gradients, batches: Batches, shard: Shard, d: int) -> torch.Tensor:
+    """The gradient of the mean loss over every example (chunks weighted by their size), float64."""
+    device = gradients.device
+    acc = torch.zeros(d, dtype=torch.float64, device=device)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    row = torch.empty(d, dtype=gradients.dtype, device=device)
+    for j, (x, y) in enumerate(batches.full()):
+        if j % shard.world_size == shard.rank:
+            m = int(x.shape[0])
+            gradients.into(x, y, row, None)
+            acc += row.to(torch.float64) * m
+            total += m
+    return shard.all_sum(acc) / shard.all_sum(total)
+
+
+def _gauss_index(
+    zero: torch.Tensor, offsets: Sequence[int], m: int, rng: np.random.Generator, device: torch.device
+) -> torch.Tensor | None:
+    """Up to ``m`` seeded coordinates per layer with noise, to gather for the Gaussianity tests."""
+    if m == 0:
+        return None
+    zero_np = zero.cpu().numpy()
+    picks = []
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        nz = a + np.flatnonzero(~zero_np[a:b])
+        if nz.size:
+            picks.append(np.sort(rng.choice(nz, min(m, nz.size), replace=False)))
+    if not picks:
+        return None
+    return torch.from_numpy(np.concatenate(picks)).to(device)
+
+
+def run(
+    model: torch.nn.Module,
+    loss_fn: Callable[[Any, Any], Any],
+    data: Any,
+    batch_size: int | None,
+    options: HarvestOptions,
+    shard: Shard,
+) -> HarvestResult:
+    """The harvest of the minibatch rows of ``shard`` (all of them for :class:`Shard`), combined by its hooks."""
+    t0 = time.perf_counter()
+    opts = options
+    names, params, device, dtype = trainable(model)
+    shard.device = device
+    random_state = shard.seed(opts.random_state)
+    rng = check_random_state(random_state)
+    offsets = [0]
+    for p in params:
+        offsets.append(offsets[-1] + p.numel())
+    d = offsets[-1]
+    layout = Layout(names, offsets)
+
+    batches = Batches(data, batch_size, opts.n_batches, opts.sampling, rng)  # the same draws on every shard
+    k = batches.k
+    start, stop = shard.rows(k)
+    n_own = stop - start
+    most = max(b - a for a, b in (shard.rows(k, r) for r in range(shard.world_size)))
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    keep = opts.store or most * d * itemsize <= opts.buffer_bytes
+    kernels = torchstats.uses_kernels(device, dtype)
+    chunk_rows = n_own if keep and kernels else max(MIN_CHUNK_ROWS, CHUNK_BYTES // max(1, d * itemsize))
+    chunk_rows = max(1, min(max(n_own, 1), chunk_rows))
+    seed_base = int(rng.integers(2**62))
+    exact = opts.full_gradient == "exact"
+    n_passes = (1 if keep else 2) + exact
+    progress = opts.progress
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+    with contextlib.ExitStack() as stack:
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = stack.enter_context(tqdm(total=n_own * (1 if keep else 2) + exact, desc="harvest", leave=False))
+        acc_ws = take_workspace("acc", N_ACCUMULATORS * d, device, torch.float64)
+        arena = torchstats.Arena(acc_ws, device)
+        # this shard's rows: all of them when kept, one reused chunk when streaming
+        rows_ws = stack.enter_context(workspace("rows", (n_own if keep else chunk_rows) * d, device, dtype))
+        buf = rows_ws[: (n_own if keep else chunk_rows) * d].view(-1, d)
+        if kernels:  # the kernels' parallel regions use as many threads as torch
+            stack.enter_context(torchstats.kernel_threads(torch.get_num_threads()))
+        stack.enter_context(model_state(model, opts.eval_mode, device))
+        gradients = _Gradients(model, loss_fn, params, device, dtype, opts.eval_mode, seed_base, bar)
+
+        def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
+            """One pass over this shard's rows; ``sink(rows, first_row)`` per chunk of rows; the losses."""
+            own_losses = []
+            c0 = start
+            for i, (x, y) in enumerate(batches):
+                if i < start:
+                    continue
+                if i >= stop:
+                    break
+                slot = i - start if keep else i - c0
+                own_losses.append(gradients.into(x, y, buf[slot], i))
+                if i + 1 - c0 == chunk_rows or i + 1 == stop:
+                    sink(buf[c0 - start : i + 1 - start] if keep else buf[: i + 1 - c0], c0)
+                    c0 = i + 1
+            pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+            if own_losses:
+                pass_losses[start:stop] = torch.stack(own_losses).to(torch.float64)
+            return pass_losses
+
+        pre = torchstats.PrePass(k, offsets, dtype, device, arena)
+        losses = shard.all_sum(rows_pass(pre.update))
+        zero = shard.combine_first_pass(pre, n_own)
+        sq = pre.sq_norms
+        n_bad = int(k - (torch.isfinite(sq.sum(1)) & torch.isfinite(losses)).sum().item())
+        if exact and n_bad == 0:
+            g_full64 = _exact_full_gradient(gradients, batches, shard, d)
+        else:
+            g_full64 = pre.mean()
+        if not torch.isfinite(g_full64).all():
+            n_bad = max(n_bad, 1)
+        sd = pre.std(arena.zeros(d))
+        status, message, main, noise = "ok", "", None, None
+        if n_bad:
+            status = "nonfinite"
+            message = f"{n_bad} of {k} minibatch gradients or losses are not finite (diverged?)"
+        else:
+            inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd)
+            nz_index = torch.nonzero(~zero).reshape(-1) if bool(zero.any()) else None
+            tests = opts.gaussianity_tests
+            gauss_index = _gauss_index(zero, offsets, opts.n_gaussianity, rng, device) if tests else None
+            norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
+            inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
+            main = torchstats.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, opts.wanted, opts.eps,
+                                       gauss_index, inv_norms, arena)
+            if keep:
+                for c0 in range(0, n_own, chunk_rows):
+                    main.update(buf[c0 : c0 + chunk_rows], start + c0)
+            else:
+                losses2 = rows_pass(main.update)
+                own = slice(start, stop)
+                if shard.any_shard(not torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)):
+                    status = "inconsistent_batches"
+                    message = "the two passes over data saw different minibatches (reshuffling loader?)"
+            shard.combine_noise_pass(main)
+            if opts.store:  # the rows now hold the noise
+                noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
+
+    grad_norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt().cpu().numpy()
+    full_np = g_full64.cpu().numpy()
+    zero_np = zero.cpu().numpy()
+    layers_tab = [
+        {
+            "layer": name,
+            "shape": tuple(params[i].shape) if i < len(params) else (d,),
+            "offset": a,
+            "n_params": b - a,
+            "n_zero": int(zero_np[a:b].sum()),
+            "full_grad_norm": float(np.linalg.norm(full_np[a:b])),
+        }
+        for i, (name, (a, b)) in enumerate(zip(layout.names, layout.ranges))
+    ]
+    common = {"level": opts.level, "n_batches": k, "batch_size": batches.batch_size}
+    coord_alpha = None
+    gauss_rows: list[dict[str, Any]] = []
+    dir_rows: list[dict[str, Any]] = []
+    if main is None:
+        table = empty_tail_table(opts.protocols, layers_tab, opts.per_coordinate_estimator, common, status)
+        noise_norms = np.full_like(grad_norms, np.nan)
+    else:
+        table, coord_alpha, noise_norms = tail_table(
+            main, layout, zero_np, sd, opts.protocols, opts.per_coordinate_estimator, opts.n_coordinates,
+            opts.level, rng, common, status
+        )
+        if opts.gaussianity_tests:
+            seed = int(random_state) if isinstance(random_state, (int, np.integer)) else 0
+            gauss_rows = gaussianity_rows(main, layout, opts.gaussianity_tests, opts.level, seed)
+        if opts.directions:
+            dir_rows = direction_rows(main, layout, grad_norms)
+    give_workspace("acc", acc_ws)  # nothing returned below refers to it
+    return HarvestResult(
+        status=status,
+        message=message,
+        table=tuple(r for r in table if r["zeros"] in opts.zeros),
+        gaussianity=tuple(gauss_rows),
+        directions=tuple(dir_rows),
+        layers=tuple(layers_tab),
+        n_batches=k,
+        batch_size=batches.batch_size,
+        n_params=d,
+        n_passes=n_passes,
+        n_nonfinite=n_bad,
+        full_gradient=full_np,
+        grad_norms=grad_norms,
+        noise_norms=noise_norms,
+        batch_losses=losses.cpu().numpy(),
+        noise=noise,
+        per_coordinate_alpha=coord_alpha if opts.store else None,
+        seconds=time.perf_counter() - t0,
+    )
