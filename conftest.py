@@ -2,8 +2,9 @@
 
 ``tests/`` is put on the import path so tests and benchmarks can ``import references``
 (the independent references in ``tests/references.py``). Hypothesis profiles: ``ci``
-(fast, the default) and ``dev`` (thorough); pick one with ``HYPOTHESIS_PROFILE=dev``. torch, when present, is pinned to one thread:
-on two cores its default thread pool collapses when anything else runs.
+(fast, the default) and ``dev`` (thorough); pick one with ``HYPOTHESIS_PROFILE=dev``.
+torch, when present, is pinned to one thread: on two cores its default thread pool collapses
+when anything else runs.
 """
 
 from __future__ import annotations

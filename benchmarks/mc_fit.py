@@ -28,10 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from cramer_rao import cr_sd
+from cramer_rao import cr_sd  # noqa: E402
 
-import stabletail.fit as F
-from stabletail.stable import rvs
+import stabletail.fit as F  # noqa: E402
+from stabletail.stable import rvs  # noqa: E402
 
 ALPHAS = (0.8, 1.2, 1.5, 1.8)
 BETAS = (0.0, 0.5)

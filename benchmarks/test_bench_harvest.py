@@ -20,8 +20,9 @@ in ``extra_info`` and on stdout, for three models: the 784-100-10 MLP, a deeper
 and wider fully connected net (``fcn``, 784-256-256-256-10) and a small CNN; with
 torch on one thread, and for the two fully connected nets also on two threads
 (every peer alike; the harvest's own statistics use as many numba threads as torch
-has, for chunks of at least 2**22 elements, and never overlap with torch's passes). The slow ``test_ten_million_parameters`` runs a
-harvest of a 1.16e7-parameter MLP in a subprocess and reports its peak RSS.
+has, for chunks of at least 2**22 elements, and never overlap with torch's passes). The slow
+``test_ten_million_parameters`` runs a harvest of a 1.16e7-parameter MLP in a subprocess and
+reports its peak RSS.
 """
 
 from __future__ import annotations
@@ -54,8 +55,14 @@ def _mlp():
 def _fcn():
     # a deeper and wider fully connected net of Simsekli et al.'s grid (depth 4, width 256): d = 335,114
     return torch.nn.Sequential(
-        torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
-        torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10),
+        torch.nn.Flatten(),
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 10),
     )
 
 
@@ -135,8 +142,11 @@ def test_ratios(benchmark, name, threads):
     }
     benchmark.extra_info.update(ratios)
     benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
-    print(f"\n{name} ({threads} torch thread{'s' if threads > 1 else ''}): median plain "
-          f"{statistics.median(times['plain']):.3f} s; " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
+    print(
+        f"\n{name} ({threads} torch thread{'s' if threads > 1 else ''}): median plain "
+        f"{statistics.median(times['plain']):.3f} s; "
+        + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items())
+    )
 
 
 _BIG = r"""

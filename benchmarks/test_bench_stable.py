@@ -1,6 +1,8 @@
 """Speed of stabletail.stable against scipy.stats.levy_stable (and libstable when importable).
 
-Run: ``.venv/bin/pytest benchmarks/test_bench_stable.py --benchmark-only --benchmark-columns=min,median,rounds``
+Run::
+
+    .venv/bin/pytest benchmarks/test_bench_stable.py --benchmark-only --benchmark-columns=min,median,rounds
 (libstable is measured when ``pystable`` imports: put its package on ``PYTHONPATH`` and
 a ``libgsl.so.25`` on ``LD_LIBRARY_PATH``, see ``docs/stable.md``).
 
@@ -91,7 +93,9 @@ def test_libstable(benchmark, fn, alpha, beta):
     """libstable (C) through pystable; its bundled .so is picked by the glibc version,
     so the Linux build is passed explicitly (it needs libgsl.so.25 on LD_LIBRARY_PATH)."""
     pystable = pytest.importorskip("pystable")
-    path = os.path.join(os.path.dirname(pystable.__file__), "_extensions", "linux", "gclib-2-33", "libstable.so")
+    path = os.path.join(
+        os.path.dirname(pystable.__file__), "_extensions", "linux", "gclib-2-33", "libstable.so"
+    )
     try:
         dist = pystable.create(alpha=alpha, beta=beta, sigma=1.0, mu=0.0, parameterization=1, path=path)
     except OSError as exc:  # pragma: no cover
@@ -99,7 +103,9 @@ def test_libstable(benchmark, fn, alpha, beta):
     x = _points(alpha, beta, 2000)
     benchmark.group = f"{fn} a={alpha} b={beta}"
     benchmark.extra_info["points"] = x.size
-    benchmark.pedantic(getattr(pystable, fn), args=(dist, x.tolist(), x.size), kwargs=dict(path=path), rounds=3)
+    benchmark.pedantic(
+        getattr(pystable, fn), args=(dist, x.tolist(), x.size), kwargs=dict(path=path), rounds=3
+    )
 
 
 N_SCIPY_PPF = 4

@@ -24,7 +24,9 @@ def main() -> None:
     tables = {kind: np.load(base / f"stable-Z1-{kind}-sample-data.npy") for kind in ("pdf", "cdf")}
     np.savez_compressed(OUT, **tables)
     for kind, tab in tables.items():
-        print(f"{kind}: {tab.shape[0]} rows, alpha {np.unique(tab[:, 2]).min()}..{np.unique(tab[:, 2]).max()}")
+        print(
+            f"{kind}: {tab.shape[0]} rows, alpha {np.unique(tab[:, 2]).min()}..{np.unique(tab[:, 2]).max()}"
+        )
     print(f"wrote {OUT}")
 
 

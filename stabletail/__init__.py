@@ -7,6 +7,8 @@ never imports numba, torch or matplotlib:
 - :mod:`stabletail.estimators` -- tail-index estimators.
 - :mod:`stabletail.fit` -- full four-parameter stable fits.
 - :mod:`stabletail.sgd` -- gradient-noise harvesting for PyTorch models (needs torch).
+- :data:`stabletail.levy_stable` -- the stable law as a ``scipy.stats.rv_continuous``
+  (a drop-in for ``scipy.stats.levy_stable``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["stable", "estimators", "fit", "sgd", "__version__"]
+__all__ = ["stable", "estimators", "fit", "sgd", "levy_stable", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import estimators, fit, sgd, stable
@@ -27,8 +29,10 @@ _SUBPACKAGES = frozenset({"stable", "estimators", "fit", "sgd"})
 def __getattr__(name: str) -> Any:
     if name in _SUBPACKAGES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "levy_stable":
+        return importlib.import_module(f"{__name__}._levy_stable").levy_stable
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBPACKAGES)
+    return sorted(set(globals()) | _SUBPACKAGES | {"levy_stable"})

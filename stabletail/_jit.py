@@ -27,7 +27,14 @@ if numba.config.THREADING_LAYER == "default":
     numba.config.THREADING_LAYER = "workqueue"
 
 
-def jit(func: Callable[..., Any] | None = None, /, *, parallel: bool = False, fastmath: bool = False, **kwargs: Any):
+def jit(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    parallel: bool = False,
+    fastmath: bool = False,
+    **kwargs: Any,
+):
     """``numba.njit`` with the project's options (cache, numpy error model, nogil).
 
     Usable bare (``@jit``) or with options (``@jit(parallel=True)``).

@@ -7,7 +7,7 @@ with short polynomial or series evaluations that LLVM turns into SIMD code.
 Contents: bit casts (``_f64_as_i64``, ``_i64_as_f64``), ``_log_bits`` /
 ``_log_pos`` / ``_log``, ``_exp``, ``_sincos``, ``_sincospi``, and a
 counter-based random source (``_splitmix64_at``, ``_uniform_oc``,
-``_uniform_sym``). Each function states its accuracy; ``tests/test_vecmath.py``
+``_uniform_sym``). Each function states its accuracy; ``tests/estimators/test_vecmath.py``
 measures it, compiled with and without FMA contraction. Everything is
 branch-free (selects only), so loops that call it vectorise.
 """
@@ -136,7 +136,7 @@ _LN2_LO = float.fromhex("0x1.ef35793c76730p-45")  # ln 2 - _LN2_HI
 # log f = 2 atanh(s) = 2s + 2s z Q(z), z = s**2 <= (3 - 2 sqrt 2)**2 = 0.0294 for f in
 # [sqrt(1/2), sqrt(2)]: Q fitted by mpmath.chebyfit(Q, [0, 1.001 * 0.0294...], 7) at 40
 # digits (max error 1.6e-16 on Q, i.e. below 5e-18 relative on log f); the fit is
-# recomputed in tests/test_vecmath.py. Coefficients of z**6 .. z**0.
+# recomputed in tests/estimators/test_vecmath.py. Coefficients of z**6 .. z**0.
 _LOGQ = (
     0.07308903576708663,
     0.07665805861027504,
@@ -163,7 +163,7 @@ def _log_pos(x):
     minimax-like series in ``s**2`` (``_LOGQ``), and ``e ln 2`` with ln 2 in
     two parts. Zero gives log(2**-1023); other non-normal input gives
     meaningless values (``_log`` handles those). Accuracy
-    (``tests/test_vecmath.py``): at most 2 ulp from ``numpy.log`` over dense
+    (``tests/estimators/test_vecmath.py``): at most 2 ulp from ``numpy.log`` over dense
     grids (every binade, next to 1, [1/2, 2]) and hypothesis-drawn floats,
     with or without FMA contraction.
     """
@@ -192,7 +192,7 @@ def _log(x):
 
     Handles every input like ``numpy.log``: subnormals are scaled by 2**54
     first, ``log(0) = -inf``, ``log(inf) = inf``, negative or NaN input gives
-    NaN. Accuracy (``tests/test_vecmath.py``): at most 2 ulp from
+    NaN. Accuracy (``tests/estimators/test_vecmath.py``): at most 2 ulp from
     ``numpy.log`` over a dense grid of 10**6 points spanning every binade and
     over hypothesis-drawn floats, with or without FMA contraction.
     """
@@ -218,7 +218,7 @@ def _exp(x):
     ``exp(r)`` by its Taylor series to ``r**13`` (truncation below 5e-18
     relative), ``2**k`` applied in two exact factors so results that are
     subnormal, overflow (inf) or underflow (0) come out as in ``numpy.exp``;
-    NaN propagates. Accuracy (``tests/test_vecmath.py``): at most 2 ulp from
+    NaN propagates. Accuracy (``tests/estimators/test_vecmath.py``): at most 2 ulp from
     ``numpy.exp`` (1 ulp measured), subnormal results included, over a dense
     grid of [-745.1, 709.78] and hypothesis-drawn floats, with or without FMA
     contraction.
@@ -304,7 +304,7 @@ def _sincos(x):
     """(sin x, cos x) of a float64, vectorisable, for ``|x| < 1.6e6``.
 
     ``x = k pi / 2 + r`` with pi / 2 in three parts (Cody-Waite), then
-    ``_sincos_core``. Accuracy (``tests/test_vecmath.py``): at most 1 ulp
+    ``_sincos_core``. Accuracy (``tests/estimators/test_vecmath.py``): at most 1 ulp
     from ``numpy.sin`` / ``numpy.cos`` on a dense grid of [-100, 100] and on
     hypothesis-drawn floats in [-1e5, 1e5], and from mpmath at the floats
     nearest to ``k pi / 2``, ``|k| < 64`` (relative accuracy next to the
@@ -324,7 +324,7 @@ def _sincospi(y):
 
     The reduction ``y = q / 2 + t``, ``|t| <= 1/4``, is exact, so the result
     is accurate relative to the value also next to the zeros (e.g. ``cos pi y``
-    for ``y`` next to 1/2). Accuracy (``tests/test_vecmath.py``): at most 2
+    for ``y`` next to 1/2). Accuracy (``tests/estimators/test_vecmath.py``): at most 2
     ulp from mpmath's ``sinpi`` / ``cospi`` on a grid of [-3, 3], next to the
     integers and half-integers, and on hypothesis-drawn floats in [-1/2, 1/2];
     exact zeros where the value is zero.

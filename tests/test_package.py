@@ -144,9 +144,26 @@ def test_jit_variants_have_separate_disk_caches():
     ser, par = jit_variants(kernel)
     assert ser.targetoptions.get("parallel") is not True and par.targetoptions["parallel"] is True
     assert ser._cache._cache_file._index_name != par._cache._cache_file._index_name
-    names = {d._cache._cache_file._index_name for d in (_kernels.eval_many_serial, _kernels.eval_many_parallel)}
+    names = {
+        d._cache._cache_file._index_name for d in (_kernels.eval_many_serial, _kernels.eval_many_parallel)
+    }
     assert len(names) == 2
     x = np.zeros(5)
     ser(x)
     par(x)
     np.testing.assert_array_equal(x, 2.0)
+
+
+def test_results_share_the_inference_surface():
+    from stabletail import estimators, fit, stable
+    from stabletail._typing import Estimate, Test
+
+    x = stable.rvs(1.5, 0.1, size=1500, random_state=0)
+    tail = estimators.mohammadi(x)
+    res = fit.fit(x)
+    for r in (tail, res):
+        assert isinstance(r, Estimate)
+        assert isinstance(r.summary(), str) and r.ci(0.9) is not None
+    gof = fit.gof(res, x, n_boot=19, random_state=0, progress=False)
+    for t in gof.tests.values():
+        assert isinstance(t, Test) and 0 < t.pvalue <= 1

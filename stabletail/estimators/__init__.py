@@ -21,19 +21,33 @@ Formulas, standard errors and Monte-Carlo accuracy tables: ``docs/estimators.md`
 
 from __future__ import annotations
 
-from ._extremes import HillPlot, hill, hill_plot, moments, pickands
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from ._common import DEFAULT_BLOCK_SIZE
 from ._from_sums import mohammadi_from_log_sums, sqrt_block_size
-from ._logs import (
-    DEFAULT_BLOCK_SIZE,
-    LogMomentAccumulator,
-    MohammadiAccumulator,
-    log_moment,
-    mohammadi,
-    mohammadi_quantile,
-)
+from ._hill import HillPlot, hill, hill_plot
+from ._log_moment import LogMomentAccumulator, log_moment
+from ._mohammadi import MohammadiAccumulator, mohammadi
+from ._mohammadi_quantile import mohammadi_quantile
+from ._moments import moments
+from ._pickands import pickands
 from ._result import TailIndex
 
+#: Every tail-index estimator by name: ``ESTIMATORS[name](x, **options) -> TailIndex``. The
+#: command line (``stabletail tail --method NAME``), the benchmarks and the tests read it, so a
+#: new estimator is one module, one line here and its test (``docs/contributing.md``).
+ESTIMATORS: Mapping[str, Callable[..., TailIndex]] = MappingProxyType({
+    "mohammadi": mohammadi,
+    "mohammadi_quantile": mohammadi_quantile,
+    "log_moment": log_moment,
+    "hill": hill,
+    "pickands": pickands,
+    "moments": moments,
+})
+
 __all__ = [
+    "ESTIMATORS",
     "TailIndex",
     "mohammadi",
     "mohammadi_quantile",

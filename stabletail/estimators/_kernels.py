@@ -28,7 +28,17 @@ import math
 import numpy as np
 
 from .._jit import jit, prange
-from .._vecmath import _LN2, LAYOUT32, LAYOUT64, _is_special, _log_bits, _log_pos, _splitmix64_at, layout  # noqa: F401
+from .._vecmath import (  # noqa: F401
+    _GOLDEN,
+    _LN2,
+    LAYOUT32,
+    LAYOUT64,
+    _is_special,
+    _log_bits,
+    _log_pos,
+    _splitmix64_at,
+    layout,
+)
 
 # Floating-point reassociation lets LLVM vectorise the reductions; no
 # assumption about NaN/inf is made (those are counted and handled outside).
@@ -255,12 +265,8 @@ def block_log_diffs(x, bits, k1, k2, shift, emask, bias, mmask, scale, chunk_blo
 
 @jit(inline="always")
 def _splitmix64(state):
-    """One SplitMix64 step: returns (new state, 64 random bits)."""
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, z ^ (z >> np.uint64(31))
+    """One SplitMix64 step: returns (new state, 64 random bits) -- output 1 of the counter form."""
+    return state + _GOLDEN, _splitmix64_at(state, 1)
 
 
 @jit
@@ -423,41 +429,41 @@ def dbs_group(w, m, r0, r1, seed, inv, acc):
             _recount_wide(w, seed, r, m, buf, sample)
         c1 = 0.0
         c2 = 0.0
-        for l in range(_LANES):  # each segment starts from the sums before it
-            v = sample[l * seg : (l + 1) * seg]
+        for lane in range(_LANES):  # each segment starts from the sums before it
+            v = sample[lane * seg : (lane + 1) * seg]
             a1 = 0.0
             a2 = 0.0
             for i in range(seg):
                 x = v[i]
                 a1 += x
                 a2 += x * x
-            s1[l] = c1
-            s2[l] = c2
+            s1[lane] = c1
+            s2[lane] = c2
             c1 += a1
             c2 += a2
-        for b in range(seg // _ROWS):  # transpose: segment l becomes lane l
-            for l in range(_LANES):
+        for b in range(seg // _ROWS):  # transpose: segment lane becomes lane lane
+            for lane in range(_LANES):
                 for i in range(_ROWS):
-                    lanes[b * _ROWS + i, l] = rows[l, b * _ROWS + i]
+                    lanes[b * _ROWS + i, lane] = rows[lane, b * _ROWS + i]
         for i in range(seg - seg % _ROWS, seg):
-            for l in range(_LANES):
-                lanes[i, l] = rows[l, i]
+            for lane in range(_LANES):
+                lanes[i, lane] = rows[lane, i]
         for i in range(seg):
-            for l in range(_LANES):
-                x = lanes[i, l]
-                it = inv[i, l]
-                a = s1[l] * it
+            for lane in range(_LANES):
+                x = lanes[i, lane]
+                it = inv[i, lane]
+                a = s1[lane] * it
                 d1 = a - x
-                d2 = s2[l] * it - 2.0 * x * a + x * x
+                d2 = s2[lane] * it - 2.0 * x * a + x * x
                 q = d2 - 2.0 * d1 * d1
-                terms[i, l] += q * q
-                s1[l] += x
-                s2[l] += x * x
-    for l in range(_LANES):
+                terms[i, lane] += q * q
+                s1[lane] += x
+                s2[lane] += x * x
+    for lane in range(_LANES):
         for i in range(seg):
-            t = l * seg + i
+            t = lane * seg + i
             if 1 <= t < m:
-                acc[t - 1] += terms[i, l]
+                acc[t - 1] += terms[i, lane]
 
 
 @jit(parallel=True)

@@ -24,6 +24,11 @@ from ._ecf import ecf
 from ._fit import fit
 from ._mle import MLE_ALPHA_MIN, mle
 from ._quantile import quantile
+from .gof import GofResult, TestResult, edf_statistics, gaussian_lr_test, gof
+from .plot import plot_fit
 from .result import StableFit, StableParams
 
-__all__ = ["MIN_POINTS", "MLE_ALPHA_MIN", "StableFit", "StableParams", "ecf", "fit", "mle", "quantile"]
+__all__ = [
+    "MIN_POINTS", "MLE_ALPHA_MIN", "StableFit", "StableParams", "ecf", "fit", "mle", "quantile",
+    "gof", "gaussian_lr_test", "edf_statistics", "GofResult", "TestResult", "plot_fit",
+]

@@ -121,12 +121,12 @@ def ecf_s0(
     pp = phi[j[:, None] + j[None, :]]
     pm = phi[np.abs(j[:, None] - j[None, :])]
     pm_im = np.sign(j[:, None] - j[None, :]) * pm.imag
-    R, I = re[:_ECF_M], im[:_ECF_M]
-    c_rr = 0.5 * (pp.real + pm.real) - np.outer(R, R)
-    c_ii = 0.5 * (pm.real - pp.real) - np.outer(I, I)
-    c_ri = 0.5 * (pp.imag - pm_im) - np.outer(R, I)
+    re_m, im_m = re[:_ECF_M], im[:_ECF_M]
+    c_rr = 0.5 * (pp.real + pm.real) - np.outer(re_m, re_m)
+    c_ii = 0.5 * (pm.real - pp.real) - np.outer(im_m, im_m)
+    c_ri = 0.5 * (pp.imag - pm_im) - np.outer(re_m, im_m)
     cs = np.block([[c_rr, c_ri], [c_ri.T, c_ii]]) / n
-    stat = np.concatenate([R, I])
+    stat = np.concatenate([re_m, im_m])
     steps = np.full(stat.size, 1e-6)
     # all forward-difference perturbations in one vectorised regression
     V = stat[None, :] + np.vstack([np.zeros(stat.size), np.diag(steps)])

@@ -10,7 +10,7 @@ import numpy as np
 from .._params import PARAM_NAMES
 from .._typing import ArrayLike, FloatArray, Parameterization
 from . import _loggrid
-from ._common import boundary, prepare
+from ._common import Standardized, boundary, prepare
 from ._ecf import ecf_s0
 from ._optim import FFT_ALPHA_MIN, GRID_ALPHA_MAX, MLE_ALPHA_MIN, Objective, newton, s1_coords
 from ._quantile import quantile_s0
@@ -93,6 +93,8 @@ def _small_alpha(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int
     """
     idx = np.flatnonzero(free[:3])
     steps = np.array([0.01, 0.05, 0.1])[idx]
+    th = th.copy()
+    th[:2] = np.clip(th[:2], obj.lower[:2], obj.upper[:2])  # a start value (ecf) may lie below alpha's range
     res = None
     for _ in range(_REALIGN):
         # the best data point for the S1 origin depends on (alpha, beta, scale): align, fit the
@@ -163,6 +165,25 @@ def _fit_modes(x: FloatArray, th0: FloatArray, free: np.ndarray, max_iter: int):
     return th0, ll, g0, Ji.T @ B @ Ji, Ji.T @ Hm @ Ji, it, conv, msg, held
 
 
+def _lr_test(std: Standardized, ll_fixed: float, max_iter: int) -> str:
+    """Likelihood-ratio test of the fixed values against the free fit; a message when it rejects
+    (chi-square with as many degrees of freedom as fixed values, below p = 1e-3)."""
+    from scipy.stats import chi2
+
+    try:
+        _, _, ll_free, _, conv, _ = _mle_s0(std.x, {}, max_iter, std.quantiles)
+    except ValueError:
+        return ""
+    lr = 2.0 * (ll_free - ll_fixed)
+    if not (conv and math.isfinite(lr) and lr > 0):
+        return ""
+    p = float(chi2.sf(lr, len(std.fixed)))
+    if p >= 1e-3:
+        return ""
+    return (f"the data reject the fixed value(s) of {', '.join(std.fixed)} "
+            f"(likelihood ratio {lr:.4g}, p = {p:.2g})")
+
+
 def _score_test(g: FloatArray, Hm: FloatArray, free: np.ndarray) -> str:
     """Rao's score test of the fixed values at the constrained maximum; a message when it rejects.
 
@@ -206,7 +227,7 @@ def _mle_s0(x: FloatArray, fixed: dict[str, float], max_iter: int, qs: FloatArra
         )
     th, ll, g, B, Hm, it, conv, msg, held = _fit_modes(x, th0, free, max_iter)
     if g is not None and not free.all() and th[0] < 2.0:
-        msg = msg or _score_test(g, Hm, free)
+        msg = "; ".join(m for m in (_score_test(g, Hm, free), msg) if m)
     if free[0] and th[0] <= MLE_ALPHA_MIN + 1e-9:
         conv, msg = False, f"alpha reached the lower edge {MLE_ALPHA_MIN:g} of the MLE's range"
     eff = free.copy()
@@ -305,6 +326,8 @@ def mle(
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     theta, cov, ll, it, conv, msg = _mle_s0(std.x, std.fixed, int(max_iter), std.quantiles)
+    if std.fixed and "reject" not in msg:  # where the score test had no gradient: a likelihood ratio
+        msg = "; ".join(m for m in (_lr_test(std, ll, int(max_iter)), msg) if m)
     edge = boundary(theta, std.fixed, MLE_ALPHA_MIN)
     return make_result(theta, cov, std, method="mle", parameterization=parameterization,
                        loglik=ll, converged=conv, n_iter=it, message=msg, at_boundary=edge)

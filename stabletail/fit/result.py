@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
@@ -114,6 +114,18 @@ class StableFit:
                 lo, hi = max(lo, -1.0), min(hi, 1.0)
             out[name] = (lo, hi)
         return out
+
+    def gof(self, x: Any, **options: Any) -> Any:
+        """Goodness of fit by parametric bootstrap: :func:`stabletail.fit.gof` of this fit and ``x``."""
+        from .gof import gof
+
+        return gof(self, x, **options)
+
+    def plot(self, x: Any, path: Any = None, **options: Any) -> Any:
+        """QQ (with bands), PP, density and tails: :func:`stabletail.fit.plot_fit` of this fit."""
+        from .plot import plot_fit
+
+        return plot_fit(self, x, path, **options)
 
     def summary(self, level: float = 0.95) -> str:
         """A small text table of estimates, standard errors and intervals."""

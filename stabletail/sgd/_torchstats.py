@@ -61,15 +61,21 @@ _parallel_lock = threading.Lock()
 @contextlib.contextmanager
 def kernel_threads(n: int) -> Iterator[None]:
     """numba runs the kernels' parallel regions of this Python thread on ``n`` threads
-    (at most numba's maximum) inside the block; its previous count is restored after."""
+    (at most numba's maximum) inside the block; its previous count, and torch's, are restored
+    after."""
     import numba
 
     before = numba.get_num_threads()
+    torch_before = torch.get_num_threads()
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
     try:
         yield
     finally:
         numba.set_num_threads(before)
+        # numba's pool start-up can reset the OpenMP thread count torch reads: give torch back
+        # the count it had (a changed count changes float sums in the last bits)
+        if torch.get_num_threads() != torch_before:
+            torch.set_num_threads(torch_before)
 
 
 def _run_kernel(kernel: Callable[..., None], n_elements: int, *args: Any) -> None:
@@ -172,7 +178,9 @@ def _stream_blocks(y: torch.Tensor, mat: torch.Tensor, a: int, b: int, k0: int, 
     r = mat.shape[0]
     if width % block == 0 and mat.stride(1) == 1:  # blocks tile each row: a strided view, no copy
         b0 = k0 * width // block
-        y[b0 : b0 + r * width // block] += mat[:, a:b].view(r, width // block, block).sum(-1, dtype=F64).reshape(-1)
+        y[b0 : b0 + r * width // block] += (
+            mat[:, a:b].view(r, width // block, block).sum(-1, dtype=F64).reshape(-1)
+        )
         return
     if a == 0 and b == mat.shape[1] and mat.is_contiguous():
         flat = mat.reshape(-1)
@@ -292,7 +300,9 @@ class MainPass:
         self.variants = variants
         # one block stream per (variant, scope): columns, length per row, block size, where its sums start
         self.flat_wanted = bool({"pooled", "standardized"} & want)
-        self.streams: list[tuple[int, int, int, int, int]] = []  # (a, b) in the variant's columns, n, block, yoff
+        self.streams: list[
+            tuple[int, int, int, int, int]
+        ] = []  # (a, b) in the variant's columns, n, block, yoff
         total = 0
         for _, offs in variants:
             for a, b in list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]:
@@ -352,17 +362,6 @@ class MainPass:
             out[:, i, 2] = self.k * n // block if block >= 2 else 0
             out[:, i, 3] = block
         return out
-
-    def summable(self) -> list[torch.Tensor]:
-        """The accumulators that are plain sums over rows: summing each over disjoint sets
-        of rows (e.g. the ranks of a distributed harvest) gives that of their union."""
-        sums = [self.px, self.px2, self.row_sq_norms, self.py, self.block_sq_norms, self.unit_sums,
-                self.unit_sum_model, self.yp, self.ys]
-        if self.pxr is not self.px:
-            sums.append(self.pxr)
-        if self.gauss_index is not None:
-            sums.append(self.gauss)
-        return [t for t in sums if t.numel()]
 
     # ---------------------------------------------------------------- accumulation
 

@@ -18,9 +18,8 @@ the same partition (equal to float rounding):
   straddles two ranks receives a partial sum from each and the all-reduce
   completes it.
 
-The harvest itself is :func:`stabletail.sgd.harvest`'s (one core,
-:func:`stabletail.sgd.harvest.driver.run`); this module only supplies a
-:class:`~stabletail.sgd.harvest.Shard` whose hooks combine the ranks' accumulators.
+The harvest itself is :func:`stabletail.sgd.harvest`'s (one private core); this
+module only supplies the hooks that combine the ranks' accumulators.
 
 Launch one process per device with ``torchrun`` (see ``docs/scaling.md``)::
 
@@ -34,7 +33,7 @@ every rank.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -42,11 +41,12 @@ import torch.distributed as dist
 
 from .._typing import SeedLike
 from .._validation import check_choice, check_int
-from ._torchstats import MainPass, PrePass, row_blocks
-from .harvest import HarvestOptions, HarvestResult, Shard
-from .harvest.driver import run
+from . import _torchstats
+from .gaussianity import GAUSSIANITY_TESTS
+from .harvest import HarvestResult, LocalShard, run
+from .protocols import PROTOCOLS
 
-__all__ = ["harvest_distributed", "init_distributed", "rank_rows", "CollectiveShard"]
+__all__ = ["harvest_distributed", "init_distributed", "rank_rows"]
 
 F64 = torch.float64
 
@@ -87,7 +87,7 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     """The contiguous minibatch rows ``[start, stop)`` that ``rank`` computes.
 
     The ``k2`` row blocks of ``k1`` rows used by the per-coordinate and norm
-    protocols (:func:`stabletail.sgd._torchstats.row_blocks`; ``k1`` the block size) are dealt out as
+    protocols (:func:`stabletail.sgd._torchstats.row_blocks`) are dealt out as
     evenly as possible, so that no row block straddles two ranks; rows past
     the last block go to the last rank. When ``k`` is too small for row blocks
     the rows themselves are dealt out. Rank 0 always has rows; with fewer units
@@ -97,7 +97,7 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     k = check_int("k", k, 1)
     world_size = check_int("world_size", world_size, 1)
     rank = check_int("rank", rank, 0, world_size - 1)
-    k1, k2 = row_blocks(k)
+    k1, k2 = _torchstats.row_blocks(k)
     unit, units = (k1, k2) if k1 >= 2 else (1, k)
     # ceilings: when there are fewer units than ranks, the last ranks are the idle ones
     start = unit * -(-units * rank // world_size)
@@ -107,13 +107,12 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     return start, stop
 
 
-class CollectiveShard(Shard):
-    """The rows of one rank of ``group``; the hooks turn per-rank accumulators into the whole-partition ones."""
+class _Collective(LocalShard):
+    """The hooks that turn per-rank accumulators into the whole-partition ones."""
 
     def __init__(self, group: Any) -> None:
-        super().__init__()
         self.group = group
-        self.world_size = dist.get_world_size(group)
+        self.world = dist.get_world_size(group)
         self.rank = dist.get_rank(group)
         self.src = dist.get_global_rank(group, 0) if group is not None else 0
 
@@ -125,18 +124,18 @@ class CollectiveShard(Shard):
         return random_state
 
     def rows(self, k: int, rank: int | None = None) -> tuple[int, int]:
-        return rank_rows(k, self.world_size, self.rank if rank is None else rank)
+        return rank_rows(k, self.world, self.rank if rank is None else rank)
 
-    def all_sum(self, t: torch.Tensor) -> torch.Tensor:
+    def sum_(self, t: torch.Tensor) -> torch.Tensor:
         dist.all_reduce(t, op=dist.ReduceOp.SUM, group=self.group)
         return t
 
-    def any_shard(self, flag: bool) -> bool:
+    def any_(self, flag: bool) -> bool:
         t = torch.tensor(float(flag), dtype=F64, device=self.device)
         dist.all_reduce(t, op=dist.ReduceOp.MAX, group=self.group)
         return bool(t.item())
 
-    def combine_first_pass(self, pre: PrePass, n_rows: int) -> torch.Tensor:
+    def prepass(self, pre: _torchstats.PrePass, n_rows: int) -> torch.Tensor:
         """Make ``pre`` hold the sums of every rank's rows, shifted by global row 0.
 
         Returns the zero-noise mask of the whole partition (True where every
@@ -155,15 +154,22 @@ class CollectiveShard(Shard):
         else:
             s1, s2 = torch.zeros_like(pre.s1), torch.zeros_like(pre.s2)
             same = torch.ones(d, dtype=F64, device=device)
-        pre.first, pre.s1, pre.s2 = first, self.all_sum(s1), self.all_sum(s2)
-        self.all_sum(pre.sq_norms)
+        pre.first, pre.s1, pre.s2 = first, self.sum_(s1), self.sum_(s2)
+        self.sum_(pre.sq_norms)
         dist.all_reduce(same, op=dist.ReduceOp.MIN, group=self.group)
         return same == 1.0
 
-    def combine_noise_pass(self, main: MainPass) -> None:
+    def mainpass(self, main: _torchstats.MainPass) -> None:
         """Make ``main`` hold the noise statistics of every rank's rows."""
-        for t in main.summable():
-            self.all_sum(t)
+        sums = [main.px, main.px2, main.row_sq_norms, main.py, main.block_sq_norms, main.unit_sums,
+                main.unit_sum_model, main.yp, main.ys]
+        if main.pxr is not main.px:
+            sums.append(main.pxr)
+        if main.gauss_index is not None:
+            sums.append(main.gauss)
+        for t in sums:
+            if t.numel():
+                self.sum_(t)
 
 
 def harvest_distributed(
@@ -173,8 +179,21 @@ def harvest_distributed(
     batch_size: int | None = None,
     *,
     group: Any = None,
-    options: HarvestOptions | None = None,
-    **kwargs: Any,
+    n_batches: int | None = None,
+    sampling: str = "partition",
+    full_gradient: str = "mean",
+    protocols: Sequence[str] = PROTOCOLS,
+    zeros: Sequence[str] = ("included", "excluded"),
+    per_coordinate_estimator: str = "mohammadi",
+    n_coordinates: int | None = None,
+    gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
+    n_gaussianity: int = 1000,
+    directions: bool = True,
+    eval_mode: bool = True,
+    buffer_bytes: int = 1 << 30,
+    eps: float | None = None,
+    level: float = 0.95,
+    random_state: SeedLike = 0,
 ) -> HarvestResult:
     """:func:`stabletail.sgd.harvest` with the minibatch gradients shared out over a process group.
 
@@ -192,11 +211,9 @@ def harvest_distributed(
     group : torch.distributed.ProcessGroup, optional
         The process group (default: the default group, which must be
         initialised, e.g. by :func:`init_distributed`).
-    options : HarvestOptions, optional
-        As for :func:`stabletail.sgd.harvest`; ``store`` must be False.
     n_batches, sampling, full_gradient, protocols, zeros, per_coordinate_estimator, \
 n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, level
-        As for :func:`stabletail.sgd.harvest` (fields of :class:`~stabletail.sgd.harvest.HarvestOptions`).
+        As for :func:`stabletail.sgd.harvest`.
     buffer_bytes : int
         Device memory allowed per rank for keeping its share of the gradients
         (one pass); above it each rank streams its rows in two passes.
@@ -221,7 +238,11 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     """
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError("torch.distributed is not initialised: call init_distributed() (under torchrun)")
-    opts = HarvestOptions.build(options, **kwargs)
-    if opts.store:
-        raise ValueError("store=True is not available in harvest_distributed (no rank holds the whole noise)")
-    return run(model, loss_fn, data, batch_size, opts.replace(progress=False), CollectiveShard(group))
+    return run(
+        model, loss_fn, data, batch_size, _Collective(group), n_batches=n_batches, sampling=sampling,
+        full_gradient=full_gradient, protocols=protocols, zeros=zeros,
+        per_coordinate_estimator=per_coordinate_estimator, n_coordinates=n_coordinates,
+        gaussianity_tests=gaussianity_tests, n_gaussianity=n_gaussianity, directions=directions,
+        eval_mode=eval_mode, store=False, buffer_bytes=buffer_bytes, eps=eps, level=level,
+        random_state=random_state, progress=False,
+    )

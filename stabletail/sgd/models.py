@@ -214,5 +214,7 @@ def build_model(
         if kind == "fcn":
             model: nn.Module = FCN(input_dim=math.prod(input_shape), n_classes=n_classes, **spec)
         else:
-            model = AlexNetSmall(in_channels=input_shape[0], image_size=input_shape[-1], n_classes=n_classes, **spec)
+            model = AlexNetSmall(
+                in_channels=input_shape[0], image_size=input_shape[-1], n_classes=n_classes, **spec
+            )
     return model.to(device=device, dtype=dtype)

@@ -28,10 +28,9 @@ from typing import Any, Callable
 
 import torch
 
-from .._io import atomic_write as atomic_write_text
-from .._io import csv_text
+from .._io import atomic_write, csv_text
 from .._validation import check_choice, check_int
-from .harvest import MODEL, TABLE_COLUMNS, HarvestOptions, HarvestResult, harvest
+from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
 
 __all__ = ["TailIndexMonitor", "LOG_COLUMNS"]
 
@@ -57,12 +56,8 @@ class TailIndexMonitor:
         A log directory (needs the ``tensorboard`` package) or an object with
         ``add_scalar(tag, value, step)``; whole-model alphas of every protocol
         are written as ``tail_index/<protocol>/<zeros>``.
-    options : HarvestOptions, optional
-        The harvest's options (default: those of :func:`~stabletail.sgd.harvest`,
-        without a progress bar); checked here, before any training step.
     **harvest_kwargs
-        Fields of :class:`~stabletail.sgd.harvest.HarvestOptions` that replace
-        those of ``options``.
+        Passed on to :func:`~stabletail.sgd.harvest`.
     """
 
     def __init__(
@@ -76,7 +71,6 @@ class TailIndexMonitor:
         path: str | os.PathLike[str] | None = None,
         fmt: str = "csv",
         tensorboard: Any = None,
-        options: HarvestOptions | None = None,
         **harvest_kwargs: Any,
     ) -> None:
         self.model = model
@@ -86,9 +80,8 @@ class TailIndexMonitor:
         self.every = check_int("every", every, 1)
         self.path = None if path is None else os.fspath(path)
         self.fmt = check_choice("fmt", fmt, ("csv", "jsonl"))
-        if options is None:
-            harvest_kwargs.setdefault("progress", False)
-        self.options = HarvestOptions.build(options, **harvest_kwargs)
+        self.harvest_kwargs = dict(harvest_kwargs)
+        self.harvest_kwargs.setdefault("progress", False)
         self.rows: list[dict[str, Any]] = []
         self.last: HarvestResult | None = None
         self._writer = tensorboard
@@ -99,7 +92,9 @@ class TailIndexMonitor:
                 raise ImportError("tensorboard logging needs the 'tensorboard' package") from exc
             self._writer = SummaryWriter(os.fspath(tensorboard))
         elif tensorboard is not None and not hasattr(tensorboard, "add_scalar"):
-            raise TypeError("tensorboard must be a log directory or an object with add_scalar(tag, value, step)")
+            raise TypeError(
+                "tensorboard must be a log directory or an object with add_scalar(tag, value, step)"
+            )
 
     def step(self, step: int) -> HarvestResult | None:
         """Call once per training step; harvests and logs when ``step % every == 0``.
@@ -109,7 +104,7 @@ class TailIndexMonitor:
         step = check_int("step", step, 0)
         if step % self.every:
             return None
-        result = harvest(self.model, self.loss_fn, self.data, self.batch_size, options=self.options)
+        result = harvest(self.model, self.loss_fn, self.data, self.batch_size, **self.harvest_kwargs)
         now = time.time()
         new = [{"step": step, "time": now, **row} for row in result.table]
         self.rows.extend(new)
@@ -119,7 +114,9 @@ class TailIndexMonitor:
         if self._writer is not None:
             for row in result.rows(layer=MODEL):
                 if math.isfinite(row["alpha"]):
-                    self._writer.add_scalar(f"tail_index/{row['protocol']}/{row['zeros']}", row["alpha"], step)
+                    self._writer.add_scalar(
+                        f"tail_index/{row['protocol']}/{row['zeros']}", row["alpha"], step
+                    )
         return result
 
     __call__ = step
@@ -133,4 +130,4 @@ class TailIndexMonitor:
             text = old + csv_text(new, LOG_COLUMNS, header=not old)
         else:
             text = old + "".join(json.dumps(r, allow_nan=True) + "\n" for r in new)
-        atomic_write_text(self.path, text)
+        atomic_write(self.path, text)

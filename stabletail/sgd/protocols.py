@@ -65,7 +65,7 @@ true alpha at K = 50, 100, 200 and alpha = 2, 1.8, 1.5, 1.2, while the
 log-moment estimator's median is biased upward by 0.04 to 0.29 whenever
 alpha < 2 (0.19 at K = 100, alpha = 1.2, where its RMSE per coordinate is 0.41
 against Mohammadi's 0.29); elsewhere the per-coordinate RMSEs are alike
-(0.21-0.37). The table is in ``docs/sgd.md``; ``tests/test_sgd_protocols.py``
+(0.21-0.37). The table is in ``docs/sgd.md``; ``tests/sgd/test_sgd_protocols.py``
 (``test_per_coordinate_estimator_choice``) re-measures and prints it.
 """
 
@@ -142,7 +142,9 @@ def _median_ci_ranks(m: int, level: float) -> tuple[int, int]:
     return min(max(lo - 1, 0), m - 1), min(max(hi, 0), m - 1)
 
 
-def _order_quantiles(a: np.ndarray, qs: Sequence[float], extra: Sequence[int]) -> tuple[list[float], list[float]]:
+def _order_quantiles(
+    a: np.ndarray, qs: Sequence[float], extra: Sequence[int]
+) -> tuple[list[float], list[float]]:
     """Linear-interpolation quantiles (numpy's default) and order statistics.
 
     ``a`` may hold ``inf``: a quantile between two infinite order statistics is ``inf``.

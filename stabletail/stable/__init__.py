@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from .._params import s1_shift_standardized, tan_half_pi
 from .._typing import ArrayLike, FloatArray, Parameterization, SeedLike
 from .._validation import (
     as_float_array,
@@ -37,25 +38,20 @@ from .._validation import (
     check_random_state,
     check_stable_params,
 )
-from . import _interp, _rvs
+from . import _broadcast, _interp, _rvs
 from . import _kernels as _k
 
 __all__ = ["cf", "pdf", "logpdf", "cdf", "sf", "ppf", "rvs"]
 
 
-def _s0_loc(alpha: float, beta: float, scale: float, loc: float, parameterization: str) -> float:
-    """The S0 location of a law given in ``parameterization``."""
-    if parameterization == "S0":
-        return loc
-    if alpha == 1.0:
-        return loc + beta * (2.0 / math.pi) * scale * math.log(scale)
-    return loc + beta * scale * math.tan(0.5 * math.pi * alpha)
-
-
 def _setup(alpha, beta, scale, loc, parameterization):
+    """Checked ``(alpha, beta, scale, loc, c)``: the standardised S0 variable is ``(x - loc)/scale - c``.
+
+    ``c`` is the S1-to-S0 shift in units of the scale (0 in S0), so no location is ever
+    formed that could overflow (S1, alpha = 1 and scale 1e308 shift by 452 scales)."""
     a, b, s, m = check_stable_params(alpha, beta, scale, loc)
     par = check_parameterization(parameterization)
-    return a, b, s, _s0_loc(a, b, s, m, par)
+    return a, b, s, m, (0.0 if par == "S0" else s1_shift_standardized(a, b, s))
 
 
 @functools.lru_cache(maxsize=16)
@@ -98,9 +94,9 @@ def _evaluate(x, alpha, beta, scale, loc, parameterization, density):
 
     Large calls use an interpolant: then only pdf (``density``), or only cdf
     and sf, are computed."""
-    a, b, s, m0 = _setup(alpha, beta, scale, loc, parameterization)
+    a, b, s, m, c = _setup(alpha, beta, scale, loc, parameterization)
     xa = as_float_array(x, "x", dtype=np.float64)
-    z = np.ascontiguousarray(((xa - m0) / s).ravel())
+    z = np.ascontiguousarray(_broadcast.standardize(xa, m, s, c).ravel())
     p1, p2, w = _plans(a, b)
     f = np.empty_like(z)
     c = np.empty_like(z)
@@ -125,6 +121,7 @@ _PARAMS_DOC = """alpha : float
         Nolan's parameterisation of ``loc``."""
 
 
+@_broadcast.over_laws("cf")
 def cf(
     t: ArrayLike,
     alpha: float,
@@ -152,7 +149,7 @@ def cf(
     ValueError
         If a parameter is outside its range.
     """
-    a, b, s, m0 = _setup(alpha, beta, scale, loc, parameterization)
+    a, b, s, m, c = _setup(alpha, beta, scale, loc, parameterization)
     ta = as_float_array(t, "t", dtype=np.float64)
     at = np.abs(s * ta)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -163,14 +160,18 @@ def cf(
         else:
             # tan(pi a/2) ((s|t|)^(1-a) - 1), written with expm1 so that it tends to
             # (2/pi) log(s|t|) smoothly as a -> 1
-            skew = b * math.tan(0.5 * math.pi * a) * np.expm1((1.0 - a) * la)
+            skew = b * tan_half_pi(a) * np.expm1((1.0 - a) * la)
             mod = np.where(at > 0, np.exp(a * la), 0.0)
-    logphi = -mod * (1.0 + 1j * np.sign(ta) * skew) + 1j * m0 * ta
-    out = np.exp(logphi)
+        # the S0 location times t, as (loc + s c) t without forming a location that overflows
+        phase = m * ta + (s * ta) * c
+        logphi = -mod * (1.0 + 1j * np.sign(ta) * skew) + 1j * phase
+        out = np.exp(logphi)
+    out = np.where(np.isinf(ta), 0j, out)  # |phi(t)| -> 0 as |t| -> inf for every stable law
     out = np.where(np.isnan(ta), np.nan + 0j, out)
     return complex(out) if out.ndim == 0 else out
 
 
+@_broadcast.over_laws("pdf")
 def pdf(
     x: ArrayLike,
     alpha: float,
@@ -207,6 +208,7 @@ def pdf(
     return _shape_out(f, shape)
 
 
+@_broadcast.over_laws("logpdf")
 def logpdf(
     x: ArrayLike,
     alpha: float,
@@ -232,6 +234,7 @@ def logpdf(
         return _shape_out(np.log(f), shape)
 
 
+@_broadcast.over_laws("cdf")
 def cdf(
     x: ArrayLike,
     alpha: float,
@@ -257,6 +260,7 @@ def cdf(
     return _shape_out(c, shape)
 
 
+@_broadcast.over_laws("sf")
 def sf(
     x: ArrayLike,
     alpha: float,
@@ -281,6 +285,7 @@ def sf(
     return _shape_out(t, shape)
 
 
+@_broadcast.over_laws("ppf")
 def ppf(
     q: ArrayLike,
     alpha: float,
@@ -308,7 +313,7 @@ def ppf(
     ValueError
         If a (non-NaN) ``q`` is outside [0, 1], or a parameter outside its range.
     """
-    a, b, s, m0 = _setup(alpha, beta, scale, loc, parameterization)
+    a, b, s, m, c = _setup(alpha, beta, scale, loc, parameterization)
     qa = as_float_array(q, "q", dtype=np.float64)
     bad = (qa < 0.0) | (qa > 1.0)
     if np.any(bad):
@@ -322,9 +327,11 @@ def ppf(
         _k.ppf_many(qf, p1, p2, w, lo, hi, z)
     else:
         _interp.ppf_many(qf, table, *_edge_values(a, b), p1, p2, w, lo, hi, z)
-    return _shape_out(m0 + s * z, qa.shape)
+    with np.errstate(over="ignore"):  # a quantile beyond the float range is +-inf
+        return _shape_out(_broadcast.place(m, s, c, z), qa.shape)
 
 
+@_broadcast.over_laws_rvs
 def rvs(
     alpha: float,
     beta: float = 0.0,
@@ -358,7 +365,7 @@ def rvs(
     -------
     ndarray of float64 (float when ``size`` is None)
     """
-    a, b, s, m0 = _setup(alpha, beta, scale, loc, parameterization)
+    a, b, s, m, c = _setup(alpha, beta, scale, loc, parameterization)
     if size is None:
         shape: tuple[int, ...] = ()
     elif isinstance(size, tuple):
@@ -367,7 +374,13 @@ def rvs(
         shape = (check_int("size", size, 0),)
     key = check_random_state(random_state).integers(2**64, dtype=np.uint64)
     out = np.empty(math.prod(shape))
-    _rvs.rvs_fill(key, a, b, s, m0, out)
+    m0 = m + s * c
+    if math.isfinite(m0):
+        _rvs.rvs_fill(key, a, b, s, m0, out)
+    else:  # the S0 location overflows: draw standardised values, then place them
+        _rvs.rvs_fill(key, a, b, 1.0, 0.0, out)
+        with np.errstate(over="ignore"):
+            out = _broadcast.place(m, s, c, out)
     return _shape_out(out, shape)
 
 

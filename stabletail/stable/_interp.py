@@ -17,7 +17,7 @@ kernel, one call per round (parallel from ``PARALLEL_WORK`` nodes; every node
 independent, so the result does not depend on the number of threads). The table reaches |z| = ``Z_CAP``;
 farther points, panels where the function underflows and panels still failing
 at ``MIN_WIDTH`` go to the exact kernel. The interpolation error is measured in
-``tests/test_stable.py`` against the exact kernel.
+``tests/stable/test_stable.py`` against the exact kernel.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ _RULES = {density: (_lobatto(n, not density), _lobatto(2 * n, not density)) for 
 
 
 def _range(p1, p2, w) -> tuple[float, float]:
-    """z-range to interpolate: to Z_CAP (or the tail-series cut-off if farther), or to where pdf underflows."""
+    """z-range to interpolate: to Z_CAP (or the tail-series cut-off if farther), or to where the pdf
+    underflows."""
     general = p1[_k.P_KIND] == _k.KIND_GENERAL and w == 0.0
     out = np.empty(1)
     c = np.empty(1)

@@ -526,7 +526,11 @@ def _point(z, p, rtol):
     if kind == KIND_CAUCHY:
         return 1.0 / (PI * (1.0 + z * z)), math.atan2(1.0, -z) / PI, math.atan2(1.0, z) / PI
     if kind == KIND_GAUSS:  # S0 with alpha = 2 is N(0, 2)
-        return math.exp(-0.25 * z * z) / (2.0 * math.sqrt(PI)), 0.5 * math.erfc(-0.5 * z), 0.5 * math.erfc(0.5 * z)
+        return (
+            math.exp(-0.25 * z * z) / (2.0 * math.sqrt(PI)),
+            0.5 * math.erfc(-0.5 * z),
+            0.5 * math.erfc(0.5 * z),
+        )
     if kind == KIND_LEVY:  # alpha = 1/2, |beta| = 1: S1 standard Levy at y = z - zeta
         bs = p[P_BETA]
         y = bs * (z - p[P_ZETA])
@@ -632,7 +636,9 @@ def make_plan(alpha, beta):
     _side_consts(alpha, -beta, p, HEAD + SIDE)
     e0 = p[HEAD + S_E0]
     # f(zeta) = Gamma(1 + 1/alpha) cos(theta0) / (pi (1 + zeta^2)^(1/(2 alpha))), cos(theta0) = sin(e0)
-    p[P_FZETA] = math.exp(math.lgamma(1.0 + 1.0 / alpha) - 0.5 * math.log1p(zeta * zeta) / alpha) * math.sin(e0) / PI
+    p[P_FZETA] = (
+        math.exp(math.lgamma(1.0 + 1.0 / alpha) - 0.5 * math.log1p(zeta * zeta) / alpha) * math.sin(e0) / PI
+    )
     p[P_CZETA] = min(1.0, max(0.0, e0 / PI))
     if alpha < 1.0 and abs(beta) == 1.0:  # zeta is the end of the support
         p[P_FZETA] = 0.0

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import references
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import references
 import stabletail.fit as F
 from stabletail import stable
 from stabletail.fit import _kernels as K

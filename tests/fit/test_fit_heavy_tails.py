@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import references
 
+import references
 import stabletail.fit as F
 from stabletail import stable
 from stabletail.fit import _loggrid

@@ -28,7 +28,12 @@ from stabletail.sgd.datasets import (  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 def idx_bytes(a: np.ndarray) -> bytes:

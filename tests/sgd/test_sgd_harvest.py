@@ -448,7 +448,7 @@ class _DeadLayer(torch.nn.Module):
 def test_a_layer_without_noise(buffer_bytes):
     torch.manual_seed(0)
     model = _DeadLayer().double()
-    x, y = _data(n=130, p=7)
+    x, y = _data(n=330, p=7)  # K = 33 minibatches: enough for the per-coordinate and norm rows
     res = harvest(model, _mse, (x, y), 10, buffer_bytes=buffer_bytes, gaussianity_tests=None)
     assert res.status == "ok" and res.layers[0]["n_zero"] == 3
     pc = res.rows("per_coordinate", "a.weight", "included")[0]
@@ -471,3 +471,21 @@ def test_zero_gradient_everywhere_gives_no_confident_alpha():
         if row["protocol"] in ("pooled", "standardized", "norm"):
             assert not np.isfinite(row["alpha"]) or math.isnan(row["alpha"]), row
             assert row["status"] != "ok", row
+
+
+def test_rows_from_too_few_minibatches_say_so():
+    # issue 14: with K = 24 minibatches the per-coordinate and norm rows cannot inform (the
+    # per-coordinate median of Gaussian noise is 1.89 there, MIN_BATCHES); they say so and
+    # name the K they need, while the pooled rows (K x d values) stay "ok"
+    from stabletail.sgd import MIN_BATCHES
+
+    model = _mlp()
+    x, y = _data()
+    res = harvest(model, _mse, (x, y), 10, progress=False, gaussianity_tests=None)
+    assert res.n_batches == 24
+    for row in res.table:
+        if row["protocol"] in MIN_BATCHES:
+            assert row["status"] == f"too_few_minibatches(K>={MIN_BATCHES[row['protocol']]})", row
+        else:
+            assert not row["status"].startswith("too_few"), row
+    assert any(r["status"] == "ok" for r in res.table if r["protocol"] == "pooled")

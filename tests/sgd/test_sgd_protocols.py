@@ -297,10 +297,15 @@ def test_per_coordinate_estimator_choice():
             stats_ = {}
             for name in ("mohammadi", "log_moment"):
                 est = _per_coordinate_estimates(e, name)
-                stats_[name] = (np.median(est) - alpha, math.sqrt(np.mean((np.minimum(est, 2.0) - alpha) ** 2)),
-                                np.mean(est >= 2.0))
+                stats_[name] = (
+                    np.median(est) - alpha,
+                    math.sqrt(np.mean((np.minimum(est, 2.0) - alpha) ** 2)),
+                    np.mean(est >= 2.0),
+                )
             (mb, mr, mf), (lb, lr, lf) = stats_["mohammadi"], stats_["log_moment"]
-            print(f"{k:4d}  {alpha:4.1f}  {mb:+19.3f}  {mr:5.3f}  {mf:4.2f}  {lb:+21.3f}  {lr:5.3f}  {lf:4.2f}")
+            print(
+                f"{k:4d}  {alpha:4.1f}  {mb:+19.3f}  {mr:5.3f}  {mf:4.2f}  {lb:+21.3f}  {lr:5.3f}  {lf:4.2f}"
+            )
             assert abs(mb) < 0.054 + 3 * 0.008, (k, alpha, mb)
             assert abs(mb) < abs(lb), (k, alpha, mb, lb)
             if alpha == 1.2:

@@ -15,11 +15,11 @@ import mpmath as mp
 import numba
 import numpy as np
 import pytest
-import references
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
+import references
 from stabletail import stable
 
 
@@ -127,16 +127,26 @@ def test_cdf_alpha_one_table_and_mpmath():
 def test_gaussian_cauchy_levy_closed_forms():
     x = np.linspace(-30, 30, 601)
     norm = stats.norm(scale=math.sqrt(2.0))  # S0 with alpha = 2 is N(0, 2 scale^2)
-    np.testing.assert_allclose(stable.pdf(x, 2.0, 0.7), norm.pdf(x), rtol=1e-9, atol=0)  # exp vs scipy deep in the tail
-    np.testing.assert_allclose(stable.cdf(x, 2.0), norm.cdf(x), rtol=1e-9, atol=1e-300)  # erfc vs ndtr deep in the tail
+    np.testing.assert_allclose(
+        stable.pdf(x, 2.0, 0.7), norm.pdf(x), rtol=1e-9, atol=0
+    )  # exp vs scipy deep in the tail
+    np.testing.assert_allclose(
+        stable.cdf(x, 2.0), norm.cdf(x), rtol=1e-9, atol=1e-300
+    )  # erfc vs ndtr deep in the tail
     np.testing.assert_allclose(stable.sf(x, 2.0), norm.sf(x), rtol=1e-9, atol=1e-300)
     np.testing.assert_allclose(stable.pdf(x, 1.0, 0.0, 2.0, 1.0), stats.cauchy(1.0, 2.0).pdf(x), rtol=1e-13)
     np.testing.assert_allclose(stable.cdf(x, 1.0, 0.0, 2.0, 1.0), stats.cauchy(1.0, 2.0).cdf(x), rtol=1e-12)
     # Levy: S1(1/2, 1, scale, loc) is scipy's levy(loc, scale); beta = -1 is levy_l
     xp = np.geomspace(1e-3, 1e6, 200)
-    np.testing.assert_allclose(stable.pdf(xp, 0.5, 1.0, 2.0, 0.0, "S1"), stats.levy(0, 2.0).pdf(xp), rtol=1e-9, atol=1e-300)  # exp(-1/(2x)) is ill-conditioned at small x
-    np.testing.assert_allclose(stable.cdf(xp, 0.5, 1.0, 2.0, 0.0, "S1"), stats.levy(0, 2.0).cdf(xp), rtol=1e-9, atol=1e-300)
-    np.testing.assert_allclose(stable.pdf(-xp, 0.5, -1.0, 2.0, 0.0, "S1"), stats.levy_l(0, 2.0).pdf(-xp), rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(
+        stable.pdf(xp, 0.5, 1.0, 2.0, 0.0, "S1"), stats.levy(0, 2.0).pdf(xp), rtol=1e-9, atol=1e-300
+    )  # exp(-1/(2x)) is ill-conditioned at small x
+    np.testing.assert_allclose(
+        stable.cdf(xp, 0.5, 1.0, 2.0, 0.0, "S1"), stats.levy(0, 2.0).cdf(xp), rtol=1e-9, atol=1e-300
+    )
+    np.testing.assert_allclose(
+        stable.pdf(-xp, 0.5, -1.0, 2.0, 0.0, "S1"), stats.levy_l(0, 2.0).pdf(-xp), rtol=1e-9, atol=1e-300
+    )
     assert stable.pdf(-1.0, 0.5, 1.0, parameterization="S1") == 0.0
 
 
@@ -149,7 +159,9 @@ def test_closed_forms_are_limits_of_the_general_kernel():
     np.testing.assert_allclose(stable.pdf(x, 1.0, 1e-9), stable.pdf(x, 1.0, 0.0), rtol=1e-7)
     xp = np.geomspace(0.05, 1e3, 25)
     np.testing.assert_allclose(
-        stable.pdf(xp, 0.5, 1.0 - 1e-9, parameterization="S1"), stable.pdf(xp, 0.5, 1.0, parameterization="S1"), rtol=1e-6
+        stable.pdf(xp, 0.5, 1.0 - 1e-9, parameterization="S1"),
+        stable.pdf(xp, 0.5, 1.0, parameterization="S1"),
+        rtol=1e-6,
     )
 
 
@@ -404,14 +416,20 @@ def test_tables_thread_independent(tmp_path):
 
 def test_cf_closed_forms_and_inversion():
     t = np.linspace(-5, 5, 11)
-    np.testing.assert_allclose(stable.cf(t, 2.0, 0.3, 1.5, 0.5), np.exp(-((1.5 * t) ** 2) + 0.5j * t), rtol=1e-12)
+    np.testing.assert_allclose(
+        stable.cf(t, 2.0, 0.3, 1.5, 0.5), np.exp(-((1.5 * t) ** 2) + 0.5j * t), rtol=1e-12
+    )
     np.testing.assert_allclose(stable.cf(t, 1.0, 0.0, 2.0), np.exp(-2 * np.abs(t)), rtol=1e-14)
     # S0 cf is continuous in alpha at 1
     np.testing.assert_allclose(stable.cf(t, 1.0 + 1e-9, 0.7), stable.cf(t, 1.0, 0.7), atol=1e-7)
     # pdf is the inverse Fourier transform of cf (sign conventions agree)
     for a, b, x in ((1.5, 0.5, 0.3), (0.8, -0.6, -1.0), (1.0, 0.5, 2.0)):
         val, _ = integrate.quad(
-            lambda u: (stable.cf(u, a, b, 1.3, 0.2) * np.exp(-1j * u * x)).real, 0, np.inf, limit=400, epsabs=1e-12
+            lambda u: (stable.cf(u, a, b, 1.3, 0.2) * np.exp(-1j * u * x)).real,
+            0,
+            np.inf,
+            limit=400,
+            epsabs=1e-12,
         )
         assert val / math.pi == pytest.approx(stable.pdf(x, a, b, 1.3, 0.2), rel=1e-7)
     assert stable.cf(0.0, 0.7, 1.0) == 1.0

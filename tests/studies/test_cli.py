@@ -59,13 +59,33 @@ def test_study_runs_and_says_where_outputs_are(tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("matplotlib")
     out = tmp_path / "act"
-    argv = ["study", "activation", "--out", str(out), "--seeds", "1", "--quiet",
-            "--set", "checkpoints=[0]", "--set", "n_train=300", "--set", "n_test=100", "--set", "batch_size=100",
-            "--set", "activation=[\"relu\"]", "--set", "splits=[\"train\"]"]
+    argv = [
+        "study",
+        "activation",
+        "--out",
+        str(out),
+        "--seeds",
+        "1",
+        "--quiet",
+        "--set",
+        "checkpoints=[0]",
+        "--set",
+        "n_train=300",
+        "--set",
+        "n_test=100",
+        "--set",
+        "batch_size=100",
+        "--set",
+        "activation=[\"relu\"]",
+        "--set",
+        "splits=[\"train\"]",
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     table = Path(text.split("table:")[1].split()[0])
-    figures = [Path(line.split("figure:")[1].strip()) for line in text.splitlines() if line.startswith("figure:")]
+    figures = [
+        Path(line.split("figure:")[1].strip()) for line in text.splitlines() if line.startswith("figure:")
+    ]
     assert table.is_file() and table.parent == out
     assert figures and all(f.is_file() for f in figures)
     assert main(argv) == 0

@@ -132,7 +132,19 @@ def test_command_line_engine_ray(local_ray, serial_run, tmp_path, capsys):
 
     out = tmp_path / "cli"
     sets = [f"--set={k}={json.dumps(v)}" for k, v in TINY.items()]
-    argv = ["study", STUDY, "--out", str(out), "--seeds", "4", "--engine", "ray", "--quiet", "--no-figures", *sets]
+    argv = [
+        "study",
+        STUDY,
+        "--out",
+        str(out),
+        "--seeds",
+        "4",
+        "--engine",
+        "ray",
+        "--quiet",
+        "--no-figures",
+        *sets,
+    ]
     assert main(argv) == 0
     assert "4 cells, 0 already done, 0 failed" in capsys.readouterr().out
     assert read(out / "results.csv") == read(serial_run.table)

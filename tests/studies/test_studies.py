@@ -34,7 +34,14 @@ def read_csv(path):
 
 
 def test_study_catalog_is_complete():
-    assert set(STUDIES) == {"activation", "learning-rate", "architecture", "gaussianity", "direction", "protocols"}
+    assert set(STUDIES) == {
+        "activation",
+        "learning-rate",
+        "architecture",
+        "gaussianity",
+        "direction",
+        "protocols",
+    }
     for st in STUDIES.values():
         assert {"quick", "paper"} <= set(st.presets)
         assert st.presets["quick"]["dataset"] == ["mnist5k"]  # quick runs offline on the embedded digits
@@ -149,7 +156,9 @@ def test_failed_cell_is_recorded_and_retried(tmp_path):
 
 def test_learning_rate_fresh_init_per_rate(tmp_path):
     overrides = {**TINY, "lr": [0.01, 0.1], "measures": ["direction"]}
-    run = run_study("learning-rate", tmp_path / "lr", overrides=overrides, seeds=1, progress=False, figures=False)
+    run = run_study(
+        "learning-rate", tmp_path / "lr", overrides=overrides, seeds=1, progress=False, figures=False
+    )
     rows = [r for r in read_csv(run.table) if r["layer"] == "model"]
     by = {(r["lr"], r["epoch"]): r for r in rows}
     # same seed -> the same initial model for every rate (a fresh start, not the previous rate's end)
@@ -197,4 +206,7 @@ def test_diverged_training_is_recorded_not_raised():
     res = execute_cell(cell)
     assert res.status == "ok"
     assert res.rows[-1]["status"] == "diverged" and res.rows[-1]["epoch"] == 2
-    assert all(r["status"] == "ok" for r in res.rows[:-1] if r["epoch"] == 0)
+    # before training every row is a measurement (the tiny grid's K leaves the per-coordinate
+    # and norm rows marked too_few_minibatches, which is no failure)
+    first = [r["status"] for r in res.rows[:-1] if r["epoch"] == 0]
+    assert all(s == "ok" or s.startswith("too_few") for s in first)

@@ -1,7 +1,8 @@
-"""The K minibatches of a harvest (the same in every pass) and the exact full-data pass."""
+"""The K minibatches of a harvest (fixed for every pass) and the checks of ``data`` and ``loss_fn``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -9,23 +10,66 @@ import torch
 
 from ..._validation import check_int
 
-__all__ = ["Batches", "to_device"]
+_DATA_HELP = "data must be a pair (X, y) of torch tensors or an iterable of (x, y) tensor batches"
 
 
-class Batches:
-    """The ``K`` minibatches of ``data``, fixed for every pass, and every example once.
+def _check_data(data: Any) -> None:
+    """Refuse, up front and by name, what ``data`` cannot be."""
+    if isinstance(data, (tuple, list)):
+        tensors = [torch.is_tensor(t) for t in data]
+        if len(data) == 0:
+            raise ValueError(f"{_DATA_HELP}; got an empty {type(data).__name__}")
+        if all(tensors) and len(data) != 2:
+            raise TypeError(f"{_DATA_HELP}; got a {type(data).__name__} of {len(data)} tensors")
+        if len(data) == 2 and any(tensors) and not all(tensors):
+            kinds = ", ".join(type(t).__name__ for t in data)
+            raise TypeError(f"{_DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
+        if len(data) == 2 and not any(tensors) and not all(isinstance(b, (tuple, list)) for b in data):
+            kinds = ", ".join(type(t).__name__ for t in data)
+            raise TypeError(f"{_DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
+    elif isinstance(data, (dict, str, bytes)) or torch.is_tensor(data) or not hasattr(data, "__iter__"):
+        raise TypeError(f"{_DATA_HELP}; got {type(data).__name__}")
 
-    Parameters
-    ----------
-    data : (X, y) tensors, or an iterable of ``(x, y)`` batches
-    batch_size : int or None
-        Required for tensors; ignored for an iterable.
-    n_batches : int or None
-        ``K`` (see :func:`~stabletail.sgd.harvest`).
-    sampling : {"partition", "random"}
-    rng : numpy.random.Generator
-        Draws the random minibatches (the same draws on every shard).
-    """
+
+def _check_batch(item: Any, i: int) -> None:
+    if not (isinstance(item, (tuple, list)) and len(item) >= 2 and torch.is_tensor(item[0])
+            and torch.is_tensor(item[1])):
+        raise TypeError(f"{_DATA_HELP}; batch {i} is {type(item).__name__}"
+                        + (f" of length {len(item)}" if isinstance(item, (tuple, list)) else ""))
+
+
+def _check_loss_value(loss: Any) -> None:
+    if not (torch.is_tensor(loss) and loss.numel() == 1):
+        got = type(loss).__name__ if not torch.is_tensor(loss) else f"a tensor of shape {tuple(loss.shape)}"
+        raise TypeError(
+            f"loss_fn(model(x), y) must return the mean loss of the minibatch as a scalar tensor; got {got}"
+        )
+
+
+def _check_mean_reduction(model: Any, loss_fn: Any, x: torch.Tensor, y: torch.Tensor, probe: bool) -> None:
+    """The exact full gradient weights chunk gradients by their sizes: the loss must be a mean.
+
+    A loss module says so (``reduction``); any loss is probed: the mean loss of a batch equals
+    that of the batch repeated twice, a summed loss doubles (probed in eval mode only: dropout
+    would change the values)."""
+    if getattr(loss_fn, "reduction", "mean") != "mean":
+        raise ValueError(
+            f"loss_fn has reduction={loss_fn.reduction!r}: the harvest needs the mean loss of each "
+            "minibatch (reduction='mean'); with a sum the exact full gradient weights a partial "
+            "last chunk wrongly"
+        )
+    if not probe:
+        return
+    with torch.no_grad():
+        one = float(loss_fn(model(x), y))
+        two = float(loss_fn(model(torch.cat([x, x])), torch.cat([y, y])))
+    if math.isfinite(one) and one != 0.0 and abs(two - 2.0 * one) < 1e-3 * abs(one) < abs(two - one):
+        raise ValueError("loss_fn returns a sum over the batch (doubling the batch doubles it): the harvest "
+                         "needs the mean loss of each minibatch (e.g. reduction='mean')")
+
+
+class _Batches:
+    """The K minibatches (fixed for both passes) and the exact full-data pass."""
 
     def __init__(
         self,
@@ -37,10 +81,14 @@ class Batches:
     ) -> None:
         self.tensors: tuple[torch.Tensor, torch.Tensor] | None = None
         self.iterable: Iterable[Any] | None = None
+        _check_data(data)
+        self.one_shot = False
         if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
             x, y = data
             if x.shape[0] != y.shape[0]:
-                raise ValueError(f"data: X and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
+                raise ValueError(
+                    f"data: X and y must have the same length, got {x.shape[0]} and {y.shape[0]}"
+                )
             n = int(x.shape[0])
             if batch_size is None:
                 raise ValueError("batch_size must be given when data is a pair of tensors (X, y)")
@@ -50,7 +98,7 @@ class Batches:
             if sampling == "partition":
                 most = n // batch_size
                 k = most if n_batches is None else check_int("n_batches", n_batches, 1, most)
-                self.index: list[Any] = [slice(i * batch_size, (i + 1) * batch_size) for i in range(k)]
+                self.index = [slice(i * batch_size, (i + 1) * batch_size) for i in range(k)]
             else:
                 if n_batches is None:
                     raise ValueError("n_batches must be given when sampling='random'")
@@ -62,6 +110,7 @@ class Batches:
             if sampling != "partition":
                 raise ValueError("sampling='random' needs data as a pair of tensors (X, y)")
             self.iterable = data
+            self.one_shot = iter(data) is data  # a generator or iterator: one pass only
             if n_batches is None:
                 try:
                     k = len(data)  # type: ignore[arg-type]
@@ -82,6 +131,7 @@ class Batches:
         for item in self.iterable:  # type: ignore[union-attr]
             if count == self.k:
                 break
+            _check_batch(item, count)
             yield item[0], item[1]
             count += 1
         if count < self.k:
@@ -99,10 +149,12 @@ class Batches:
                 yield item[0], item[1]
 
 
-def to_device(t: Any, device: torch.device, dtype: torch.dtype) -> Any:
-    """``t`` on ``device``; floating tensors also in ``dtype`` (anything else unchanged)."""
+def _to(t: Any, device: torch.device, dtype: torch.dtype) -> Any:
     if torch.is_tensor(t):
         if t.is_floating_point():
             return t.to(device=device, dtype=dtype, non_blocking=True)
         return t.to(device=device, non_blocking=True)
     return t
+
+
+# ----------------------------------------------------------------------------- harvest

@@ -71,7 +71,7 @@ class Study:
     )
     metrics: tuple[str, ...] = (
         "alpha", "fraction_not_rejected", "expected_fraction", "kappa", "resultant_length",
-        "resultant_length_uniform", "norm_cv", "train_loss", "train_acc", "test_acc",
+        "resultant_length_uniform", "norm_cv", "train_loss", "train_acc", "test_acc", "informative",
     )
 
     def run(
@@ -123,27 +123,65 @@ def _register(study: Study) -> None:
     STUDIES[study.name] = study
 
 
-_register(Study(
-    name="activation",
-    description="alpha of the gradient noise vs epoch, ReLU vs sigmoid, train and test noise (784-100-10, b = 500)",
-    claim="student reproduction: sigmoid noise lighter-tailed than ReLU (about 1.4 vs 1.2 on MNIST)",
-    axes=("dataset", "activation"),
-    presets={
-        "quick": _base(activation=["relu", "sigmoid"], checkpoints=[0, 1, 2, 4, 6, 8, 12, 16, 20, 25, 30],
-                       splits=["train", "test"], seeds=[0, 1, 2, 3, 4]),
-        "paper": _base(dataset=["mnist", "fashion-mnist"], activation=["relu", "sigmoid"],
-                       checkpoints=list(range(0, 21)), splits=["train", "test"], seeds=[0, 1, 2]),
-    },
-    figures=(
-        FigureSpec("alpha_vs_epoch_pooled.png", "alpha", "epoch", hue="activation", col="split", row="dataset",
-                   where={**_WHOLE, "protocol": "pooled"}, hline=2.0,
-                   title="pooled protocol (Simsekli et al.), whole model"),
-        FigureSpec("alpha_vs_epoch_protocols.png", "alpha", "epoch", hue="activation", col="protocol", row="split",
-                   where=_WHOLE, hline=2.0, title="every protocol, whole model"),
-        FigureSpec("accuracy_vs_epoch.png", "test_acc", "epoch", hue="activation", col="dataset",
-                   where={**_WHOLE, "protocol": "pooled", "split": "train"}, ylabel="test accuracy"),
-    ),
-))
+_register(
+    Study(
+        name="activation",
+        description=(
+            "alpha of the gradient noise vs epoch, ReLU vs sigmoid, train and test noise "
+            "(784-100-10, b = 500)"
+        ),
+        claim="student reproduction: sigmoid noise lighter-tailed than ReLU (about 1.4 vs 1.2 on MNIST)",
+        axes=("dataset", "activation"),
+        presets={
+            "quick": _base(
+                activation=["relu", "sigmoid"],
+                checkpoints=[0, 1, 2, 4, 6, 8, 12, 16, 20, 25, 30],
+                splits=["train", "test"],
+                seeds=[0, 1, 2, 3, 4],
+            ),
+            "paper": _base(
+                dataset=["mnist", "fashion-mnist"],
+                activation=["relu", "sigmoid"],
+                checkpoints=list(range(0, 21)),
+                splits=["train", "test"],
+                seeds=[0, 1, 2],
+            ),
+        },
+        figures=(
+            FigureSpec(
+                "alpha_vs_epoch_pooled.png",
+                "alpha",
+                "epoch",
+                hue="activation",
+                col="split",
+                row="dataset",
+                where={**_WHOLE, "protocol": "pooled"},
+                hline=2.0,
+                title="pooled protocol (Simsekli et al.), whole model",
+            ),
+            FigureSpec(
+                "alpha_vs_epoch_protocols.png",
+                "alpha",
+                "epoch",
+                hue="activation",
+                col="protocol",
+                row="split",
+                where=_WHOLE,
+                hline=2.0,
+                title="every protocol, whole model",
+            ),
+            FigureSpec(
+                "accuracy_vs_epoch.png",
+                "test_acc",
+                "epoch",
+                hue="activation",
+                col="dataset",
+                where={**_WHOLE, "protocol": "pooled", "split": "train"},
+                ylabel="test accuracy",
+            ),
+        ),
+    )
+)
 
 _register(Study(
     name="learning-rate",
@@ -163,48 +201,107 @@ _register(Study(
     ),
 ))
 
-_register(Study(
-    name="architecture",
-    description="alpha vs width and depth of fully connected nets (lr 0.1, b 500)",
-    claim="Simsekli et al. 2019: the noise is heavy-tailed (alpha < 2) for every width (4..1024) and depth (2..10)",
-    axes=("dataset", "width", "depth"),
-    presets={
-        "quick": _base(width=[8, 32, 128, 512], depth=[2, 3, 4], checkpoints=[0, 10], seeds=[0, 1]),
-        "paper": _base(dataset=["mnist", "cifar10"], width=[4, 8, 16, 32, 64, 128, 256, 512, 1024],
-                       depth=list(range(2, 11)), checkpoints=[0, 10, 50, 100], seeds=[0, 1, 2]),
-    },
-    figures=(
-        FigureSpec("alpha_vs_width.png", "alpha", "width", hue="depth", col="protocol", row="dataset",
-                   where={**_WHOLE, "epoch": "last"}, logx=True, hline=2.0, title="after training"),
-        FigureSpec("alpha_vs_width_init.png", "alpha", "width", hue="depth", col="protocol", row="dataset",
-                   where={**_WHOLE, "epoch": 0}, logx=True, hline=2.0, title="at initialisation"),
-    ),
-))
+_register(
+    Study(
+        name="architecture",
+        description="alpha vs width and depth of fully connected nets (lr 0.1, b 500)",
+        claim=(
+            "Simsekli et al. 2019: the noise is heavy-tailed (alpha < 2) for every width (4..1024) "
+            "and depth (2..10)"
+        ),
+        axes=("dataset", "width", "depth"),
+        presets={
+            "quick": _base(width=[8, 32, 128, 512], depth=[2, 3, 4], checkpoints=[0, 10], seeds=[0, 1]),
+            "paper": _base(
+                dataset=["mnist", "cifar10"],
+                width=[4, 8, 16, 32, 64, 128, 256, 512, 1024],
+                depth=list(range(2, 11)),
+                checkpoints=[0, 10, 50, 100],
+                seeds=[0, 1, 2],
+            ),
+        },
+        figures=(
+            FigureSpec(
+                "alpha_vs_width.png",
+                "alpha",
+                "width",
+                hue="depth",
+                col="protocol",
+                row="dataset",
+                where={**_WHOLE, "epoch": "last"},
+                logx=True,
+                hline=2.0,
+                title="after training",
+            ),
+            FigureSpec(
+                "alpha_vs_width_init.png",
+                "alpha",
+                "width",
+                hue="depth",
+                col="protocol",
+                row="dataset",
+                where={**_WHOLE, "epoch": 0},
+                logx=True,
+                hline=2.0,
+                title="at initialisation",
+            ),
+        ),
+    )
+)
 
-_register(Study(
-    name="gaussianity",
-    description="fraction of coordinates judged Gaussian vs batch size and training phase",
-    claim="Panigrahi et al. 2019: for batch sizes >= 256 per-parameter noise is Gaussian, at least early",
-    axes=("dataset",),
-    presets={
-        "quick": _base(checkpoints=[0, 2, 10, 30], harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
-                       measures=["gaussianity", "alpha"], protocols=["per_coordinate"], seeds=[0, 1, 2],
-                       harvest_options={"n_batches": 100, "sampling": "random"}),
-        "paper": _base(dataset=["mnist", "cifar10"], checkpoints=[0, 1, 10, 50],
-                       harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
-                       measures=["gaussianity", "alpha"], protocols=["per_coordinate"], seeds=[0, 1, 2],
-                       harvest_options={"n_batches": 100, "sampling": "random"}),
-    },
-    figures=(
-        FigureSpec("gaussian_fraction_vs_batch.png", "fraction_not_rejected", "harvest_batch_size", hue="epoch",
-                   col="test", row="dataset", where={"measure": "gaussianity", "layer": "model"}, logx=True,
-                   ref="expected_fraction", ylabel="fraction not rejected",
-                   title="per-coordinate Gaussianity (dashed: expected under the null)"),
-        FigureSpec("alpha_per_coordinate_vs_batch.png", "alpha", "harvest_batch_size", hue="epoch", col="dataset",
-                   where={"measure": "alpha", "layer": "model", "zeros": "included"}, logx=True, hline=2.0,
-                   title="per-coordinate alpha (median over coordinates)"),
-    ),
-))
+_register(
+    Study(
+        name="gaussianity",
+        description="fraction of coordinates judged Gaussian vs batch size and training phase",
+        claim="Panigrahi et al. 2019: for batch sizes >= 256 per-parameter noise is Gaussian, at least early",
+        axes=("dataset",),
+        presets={
+            "quick": _base(
+                checkpoints=[0, 2, 10, 30],
+                harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
+                measures=["gaussianity", "alpha"],
+                protocols=["per_coordinate"],
+                seeds=[0, 1, 2],
+                harvest_options={"n_batches": 100, "sampling": "random"},
+            ),
+            "paper": _base(
+                dataset=["mnist", "cifar10"],
+                checkpoints=[0, 1, 10, 50],
+                harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
+                measures=["gaussianity", "alpha"],
+                protocols=["per_coordinate"],
+                seeds=[0, 1, 2],
+                harvest_options={"n_batches": 100, "sampling": "random"},
+            ),
+        },
+        figures=(
+            FigureSpec(
+                "gaussian_fraction_vs_batch.png",
+                "fraction_not_rejected",
+                "harvest_batch_size",
+                hue="epoch",
+                col="test",
+                row="dataset",
+                where={"measure": "gaussianity", "layer": "model"},
+                logx=True,
+                ref="expected_fraction",
+                ylabel="fraction not rejected",
+                title="per-coordinate Gaussianity (dashed: expected under the null)",
+            ),
+            FigureSpec(
+                "alpha_per_coordinate_vs_batch.png",
+                "alpha",
+                "harvest_batch_size",
+                hue="epoch",
+                col="dataset",
+                where={"measure": "alpha", "layer": "model", "zeros": "included"},
+                logx=True,
+                hline=2.0,
+                title="per-coordinate alpha (median over coordinates)",
+            ),
+        ),
+    )
+)
 
 _register(Study(
     name="direction",
@@ -226,29 +323,64 @@ _register(Study(
     ),
 ))
 
-_register(Study(
-    name="protocols",
-    description="pooled vs standardized vs per-coordinate vs norm alpha at the same checkpoints",
-    claim="Xie et al. 2023 and others: pooling coordinates of unequal scale manufactures heavy tails",
-    axes=("dataset", "scaling"),
-    presets={
-        # add scaling "unit" (--set 'scaling=["standardize","unit"]') to see zero-noise coordinates
-        "quick": _base(scaling=["standardize"], checkpoints=[0, 1, 4, 10, 20, 30], splits=["train", "test"],
-                       harvest_batch_sizes=[100, 500], seeds=[0, 1, 2, 3, 4]),
-        "paper": _base(dataset=["mnist", "fashion-mnist", "cifar10"], scaling=["standardize"],
-                       checkpoints=[0, 1, 5, 10, 20, 50], splits=["train", "test"], harvest_batch_sizes=[100, 500],
-                       seeds=[0, 1, 2]),
-    },
-    figures=(
-        FigureSpec("alpha_by_protocol.png", "alpha", "epoch", hue="protocol", col="harvest_batch_size", row="split",
-                   where={**_WHOLE, "scaling": "standardize"}, hline=2.0,
-                   title="same checkpoints, every protocol (whole model, standardized inputs)"),
-        FigureSpec("alpha_by_protocol_zeros.png", "alpha", "epoch", hue="protocol", col="zeros", row="scaling",
-                   where={"layer": "model", "measure": "alpha", "harvest_batch_size": "last", "split": "train"},
-                   hline=2.0, title="inputs standardized or in [0, 1]; zero-noise coordinates included or excluded"),
-        FigureSpec("alpha_by_protocol_layers.png", "alpha", "epoch", hue="protocol", col="layer",
-                   row="harvest_batch_size",
-                   where={"measure": "alpha", "zeros": "included", "split": "train", "scaling": "standardize"},
-                   hline=2.0, title="per layer, training noise"),
-    ),
-))
+_register(
+    Study(
+        name="protocols",
+        description="pooled vs standardized vs per-coordinate vs norm alpha at the same checkpoints",
+        claim="Xie et al. 2023 and others: pooling coordinates of unequal scale manufactures heavy tails",
+        axes=("dataset", "scaling"),
+        presets={
+            # add scaling "unit" (--set 'scaling=["standardize","unit"]') to see zero-noise coordinates
+            "quick": _base(
+                scaling=["standardize"],
+                checkpoints=[0, 1, 4, 10, 20, 30],
+                splits=["train", "test"],
+                harvest_batch_sizes=[100, 500],
+                seeds=[0, 1, 2, 3, 4],
+            ),
+            "paper": _base(
+                dataset=["mnist", "fashion-mnist", "cifar10"],
+                scaling=["standardize"],
+                checkpoints=[0, 1, 5, 10, 20, 50],
+                splits=["train", "test"],
+                harvest_batch_sizes=[100, 500],
+                seeds=[0, 1, 2],
+            ),
+        },
+        figures=(
+            FigureSpec(
+                "alpha_by_protocol.png",
+                "alpha",
+                "epoch",
+                hue="protocol",
+                col="harvest_batch_size",
+                row="split",
+                where={**_WHOLE, "scaling": "standardize"},
+                hline=2.0,
+                title="same checkpoints, every protocol (whole model, standardized inputs)",
+            ),
+            FigureSpec(
+                "alpha_by_protocol_zeros.png",
+                "alpha",
+                "epoch",
+                hue="protocol",
+                col="zeros",
+                row="scaling",
+                where={"layer": "model", "measure": "alpha", "harvest_batch_size": "last", "split": "train"},
+                hline=2.0,
+                title="inputs standardized or in [0, 1]; zero-noise coordinates included or excluded",
+            ),
+            FigureSpec(
+                "alpha_by_protocol_layers.png",
+                "alpha",
+                "epoch",
+                hue="protocol",
+                col="layer",
+                row="harvest_batch_size",
+                where={"measure": "alpha", "zeros": "included", "split": "train", "scaling": "standardize"},
+                hline=2.0,
+                title="per layer, training noise",
+            ),
+        ),
+    )
+)

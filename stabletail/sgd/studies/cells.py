@@ -96,15 +96,61 @@ def resolve_config(
     config = copy.deepcopy(st.presets[check_choice("preset", preset, tuple(st.presets))])
     for k, v in (overrides or {}).items():
         if k not in config:
-            raise ValueError(f"unknown option {k!r} for study {st.name!r}; options are: {', '.join(sorted(config))}")
+            raise ValueError(
+                f"unknown option {k!r} for study {st.name!r}; options are: {', '.join(sorted(config))}"
+            )
         if k in st.axes and not isinstance(v, (list, tuple)):
             v = [v]
         config[k] = list(v) if isinstance(v, tuple) else v
+        _check_value(k, config[k], k in st.axes)
     if seeds is not None:
-        config["seeds"] = list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+        config["seeds"] = (
+            list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+        )
     if not config["seeds"]:
         raise ValueError("seeds must name at least one seed")
     return config
+
+
+def _is_int(v: Any, lo: int) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
+
+
+def _is_real(v: Any, lo: float, hi: float = np.inf, *, open_lo: bool = False) -> bool:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return False
+    return (lo < v if open_lo else lo <= v) and v <= hi and np.isfinite(v)
+
+
+# What each configuration entry may hold (one value; grid axes hold a list of them).
+_VALUES: dict[str, tuple[Any, str]] = {
+    "lr": (lambda v: _is_real(v, 0.0, open_lo=True), "a number > 0"),
+    "momentum": (lambda v: _is_real(v, 0.0, 1.0), "a number in [0, 1]"),
+    "level": (lambda v: _is_real(v, 0.0, 1.0, open_lo=True) and v < 1.0, "a number in (0, 1)"),
+    "width": (lambda v: _is_int(v, 1), "an integer >= 1"),
+    "depth": (lambda v: _is_int(v, 1), "an integer >= 1"),
+    "batch_size": (lambda v: _is_int(v, 1), "an integer >= 1"),
+    "n_train": (lambda v: v is None or _is_int(v, 1), "null or an integer >= 1"),
+    "n_test": (lambda v: v is None or _is_int(v, 1), "null or an integer >= 1"),
+    "dtype": (lambda v: v in ("float32", "float64"), '"float32" or "float64"'),
+    "bias": (lambda v: isinstance(v, bool), "true or false"),
+    "checkpoints": (lambda v: isinstance(v, list) and bool(v) and all(_is_int(c, 0) for c in v),
+                    "a non-empty list of epochs (integers >= 0)"),
+}
+
+
+def _check_value(key: str, value: Any, axis: bool) -> None:
+    rule = _VALUES.get(key)
+    if rule is None:
+        return
+    ok, allowed = rule
+    values = value if axis and isinstance(value, list) else [value]
+    for v in values:
+        if not ok(v):
+            raise ValueError(
+                f"{key} (--set {key}=...) must be {allowed}{' (each value of the grid)' if axis else ''}, "
+                f"got {json.dumps(v) if isinstance(v, (str, int, float, list)) else repr(v)}"
+            )
 
 
 def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
@@ -118,7 +164,9 @@ def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
     return cells
 
 
-def execute_cell(cell: Cell, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False) -> CellResult:
+def execute_cell(
+    cell: Cell, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False
+) -> CellResult:
     """Run one cell; never raises for errors inside the study (they become ``status="failed"``).
 
     This is the unit of work an engine ships to a worker: it only needs the

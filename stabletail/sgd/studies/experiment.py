@@ -28,7 +28,9 @@ _MODEL_KEYS = {
 
 
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str, data_dir: str | None, n_train: int | None, n_test: int | None, scaling: str) -> ImageDataset:
+def _dataset(
+    name: str, data_dir: str | None, n_train: int | None, n_test: int | None, scaling: str
+) -> ImageDataset:
     return load_dataset(name, data_dir, scaling=scaling).subset(n_train, n_test)
 
 
@@ -96,18 +98,29 @@ def measure(
     )
     common = {"harvest_status": res.status, "n_batches": res.n_batches}
     out: list[dict[str, Any]] = []
-    for measure_name, table in (("alpha", res.table), ("gaussianity", res.gaussianity), ("direction", res.directions)):
+    for measure_name, table in (
+        ("alpha", res.table),
+        ("gaussianity", res.gaussianity),
+        ("direction", res.directions),
+    ):
         if measure_name not in measures:
             continue
         for row in table:
             r = {k: v for k, v in row.items() if k not in ("batch_size", "n_batches", "status")}
             r["layer"] = "model" if row["layer"] == MODEL else row["layer"]
+            if measure_name == "alpha":  # 0 where too few minibatches make the row uninformative
+                r["informative"] = 0.0 if str(row.get("status", "")).startswith("too_few") else 1.0
             out.append({"measure": measure_name, **r, "status": row.get("status", res.status), **common})
     return out
 
 
 def run_cell(
-    params: Mapping[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None, *, progress: bool = False
+    params: Mapping[str, Any],
+    seed: int,
+    device: str = "cpu",
+    data_dir: str | None = None,
+    *,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Train a fresh model and measure it at every checkpoint (one study cell).
 
@@ -146,7 +159,9 @@ def run_cell(
     splits = {s: data.tensors(s, device, dtype) for s in ("train", "test")}
     xtr, ytr = splits["train"]
     bs = int(params["batch_size"])
-    opt = torch.optim.SGD(model.parameters(), lr=float(params["lr"]), momentum=float(params.get("momentum", 0.0)))
+    opt = torch.optim.SGD(
+        model.parameters(), lr=float(params["lr"]), momentum=float(params.get("momentum", 0.0))
+    )
     gen = torch.Generator().manual_seed(int(seed))
     base = {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool))}
     hbs = params.get("harvest_batch_sizes") or [bs]
@@ -156,7 +171,9 @@ def run_cell(
     if progress:
         from tqdm.auto import tqdm
 
-        checkpoints = tqdm(checkpoints, desc=f"seed {seed}: epochs", unit="checkpoint", leave=False, position=1)
+        checkpoints = tqdm(
+            checkpoints, desc=f"seed {seed}: epochs", unit="checkpoint", leave=False, position=1
+        )
     for cp in checkpoints:
         while epoch < cp and not diverged:
             model.train()
@@ -177,7 +194,13 @@ def run_cell(
             break
         train_loss, train_acc = _evaluate(model, loss_fn, xtr, ytr)
         _, test_acc = _evaluate(model, loss_fn, *splits["test"])
-        state = {"epoch": cp, "step": step, "train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc}
+        state = {
+            "epoch": cp,
+            "step": step,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "test_acc": test_acc,
+        }
         for split in params.get("splits", ["train"]):
             x, y = splits[split]
             for hb in hbs:

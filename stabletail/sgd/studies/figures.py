@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -45,12 +46,18 @@ def _levels(rows: Sequence[Mapping[str, Any]], col: str | None) -> list[Any]:
                                        v if not isinstance(v, str) else 0, str(v)))
 
 
-def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Path, title: str = "") -> Path | None:
+def draw_figure(
+    spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Path, title: str = ""
+) -> Path | None:
     """Draw one figure: mean of ``spec.y`` over seeds with its confidence band.
 
     Returns the path written, or None when no summary row matches.
     """
-    rows = [r for r in _select(summary, spec.where) if r.get(f"{spec.y}_mean") is not None and r.get(spec.x) is not None]
+    rows = [
+        r
+        for r in _select(summary, spec.where)
+        if r.get(f"{spec.y}_mean") is not None and r.get(spec.x) is not None
+    ]
     if not rows:
         return None
     import matplotlib
@@ -66,19 +73,35 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
         for j, cv in enumerate(clev):
             ax = axes[i][j]
             for h, hv in enumerate(hlev):
-                pts = [r for r in rows if (spec.row is None or r.get(spec.row) == rv)
-                       and (spec.col is None or r.get(spec.col) == cv) and (spec.hue is None or r.get(spec.hue) == hv)]
+                pts = [
+                    r
+                    for r in rows
+                    if (spec.row is None or r.get(spec.row) == rv)
+                    and (spec.col is None or r.get(spec.col) == cv)
+                    and (spec.hue is None or r.get(spec.hue) == hv)
+                ]
                 if not pts:
                     continue
                 pts.sort(key=lambda r: r[spec.x])
                 x = np.array([float(r[spec.x]) for r in pts])
                 m = np.array([float(r[f"{spec.y}_mean"]) for r in pts])
-                lo = np.array([np.nan if r.get(f"{spec.y}_low") is None else float(r[f"{spec.y}_low"]) for r in pts])
-                hi = np.array([np.nan if r.get(f"{spec.y}_high") is None else float(r[f"{spec.y}_high"]) for r in pts])
+                lo = np.array(
+                    [np.nan if r.get(f"{spec.y}_low") is None else float(r[f"{spec.y}_low"]) for r in pts]
+                )
+                hi = np.array(
+                    [np.nan if r.get(f"{spec.y}_high") is None else float(r[f"{spec.y}_high"]) for r in pts]
+                )
                 c = colors(h / max(len(hlev) - 1, 1)) if colors.N > 20 else colors(h % 10)
-                ax.plot(x, m, marker="o", ms=3, color=c, label=None if spec.hue is None else f"{spec.hue}={hv}")
+                ax.plot(
+                    x, m, marker="o", ms=3, color=c, label=None if spec.hue is None else f"{spec.hue}={hv}"
+                )
                 if np.isfinite(lo).any():
                     ax.fill_between(x, lo, hi, color=c, alpha=0.2, lw=0)
+                weak = np.array([r.get("informative_mean") is not None and float(r["informative_mean"]) < 1.0
+                                 for r in pts])
+                if weak.any():  # too few minibatches for this protocol: drawn apart, hollow and grey
+                    ax.plot(x[weak], m[weak], ls="none", marker="o", ms=6, mfc="white", mec="0.4",
+                            label="too few minibatches (uninformative)")
                 if spec.ref is not None and all(r.get(f"{spec.ref}_mean") is not None for r in pts):
                     ax.plot(x, [float(r[f"{spec.ref}_mean"]) for r in pts], ls="--", color=c, lw=1)
             if spec.hline is not None:
@@ -97,10 +120,10 @@ def draw_figure(spec: FigureSpec, summary: Sequence[Mapping[str, Any]], path: Pa
             legend.setdefault(lb, hd)
     labels, handles = list(legend), list(legend.values())
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), fontsize=8, frameon=False)
     text = title + (": " if title and spec.title else "") + spec.title + "  (mean over seeds, band: CI)"
     fig.suptitle(textwrap.fill(text, width=int(fig.get_figwidth() * 13)), fontsize=10)
-    fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.035 * math.ceil(len(handles) / 3) + 0.02 if handles else 0, 1, 0.95))
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=110)

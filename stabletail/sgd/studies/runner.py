@@ -54,7 +54,11 @@ class StudyRun:
 def _versions() -> dict[str, str]:
     import stabletail
 
-    v = {"python": sys.version.split()[0], "platform": platform.platform(), "stabletail": stabletail.__version__}
+    v = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "stabletail": stabletail.__version__,
+    }
     for mod in ("numpy", "scipy", "numba", "torch", "matplotlib"):
         try:
             v[mod] = __import__(mod).__version__
@@ -206,7 +210,11 @@ def _finalize(
             "cells_skipped": n_skipped,
         },
         "cells": status,
-        "outputs": {"table": table.name, "summary": summary_path.name, "figures": [str(f.relative_to(out)) for f in figs]},
+        "outputs": {
+            "table": table.name,
+            "summary": summary_path.name,
+            "figures": [str(f.relative_to(out)) for f in figs],
+        },
     }
     meta_path = out / "run.json"
     write_json(meta_path, meta)

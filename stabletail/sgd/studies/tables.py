@@ -102,6 +102,14 @@ def summarize(
             mean = float(vals.mean())
             sd = float(vals.std(ddof=1)) if n > 1 else math.nan
             half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
-            rec.update({f"{m}_mean": mean, f"{m}_sd": sd, f"{m}_n": n, f"{m}_low": mean - half, f"{m}_high": mean + half})
+            rec.update(
+                {
+                    f"{m}_mean": mean,
+                    f"{m}_sd": sd,
+                    f"{m}_n": n,
+                    f"{m}_low": mean - half,
+                    f"{m}_high": mean + half,
+                }
+            )
         out.append(rec)
     return out

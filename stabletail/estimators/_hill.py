@@ -1,62 +1,33 @@
-"""Order-statistics estimators: Hill (with the double bootstrap), Pickands, moments (DEdH)."""
+"""Hill's estimator, the double-bootstrap choice of k (Danielsson et al. 2001) and the Hill plot."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any
 
 import numpy as np
 
 from .._typing import ArrayLike, NanPolicy, SeedLike
 from .._validation import (
-    apply_nan_policy,
-    as_float_array,
     check_choice,
     check_int,
     check_random_state,
     check_scalar,
 )
 from . import _kernels
-from ._bootstrap import StderrMethod, boot_sd, boot_seed, check_stderr
+from ._bootstrap import StderrMethod, boot_log_moments, boot_sd, check_stderr
+from ._common import (
+    KSpec,
+    _resolve_k,
+    _sorted_abs,
+)
 from ._result import TailIndex
 
-__all__ = ["hill", "hill_plot", "HillPlot", "pickands", "moments", "double_bootstrap_k"]
-
-KSpec = Union[int, float, Literal["sqrt", "dbs"]]
+__all__ = ["hill", "hill_plot", "HillPlot", "double_bootstrap_k"]
 
 _N_GROUPS = 16  # fixed work partition of the bootstrap (thread-count independent)
 _PARALLEL_WORK = 5_000_000  # n * n_bootstrap above which the bootstrap runs in parallel
-
-
-def _sorted_abs(x: ArrayLike, nan_policy: str) -> np.ndarray | None:
-    """|x| > 0 sorted in decreasing order (float64); None under propagate with non-finite input."""
-    check_choice("nan_policy", nan_policy, ("raise", "omit", "propagate"))
-    v = as_float_array(x).reshape(-1)
-    v, propagate = apply_nan_policy(v, nan_policy)
-    if propagate:
-        return None
-    a = np.abs(v.astype(np.float64))
-    a = a[a > 0]
-    a.sort()
-    return a[::-1]
-
-
-def _resolve_k(k: Any, n: int, kmax: int, method: str) -> int:
-    """Number of upper order statistics from an int, a fraction of n, or "sqrt"."""
-    if kmax < 1:
-        need = 4 if method == "pickands" else 2
-        raise ValueError(f"x must hold at least {need} non-zero values for the {method} estimator, got {n}")
-    if isinstance(k, str):
-        check_choice("k", k, ("sqrt",) if method != "hill" else ("sqrt", "dbs"))
-        return max(1, min(math.isqrt(n), kmax))
-    if isinstance(k, (float, np.floating)):
-        frac = check_scalar("k", k, 0.0, 1.0, low_open=True, high_open=True)
-        kk = max(1, int(frac * n))
-        if kk > kmax:
-            raise ValueError(f"k = {k} of n = {n} gives {kk} order statistics; k must give at most {kmax}")
-        return kk
-    return check_int("k", k, 1, kmax)
 
 
 def double_bootstrap_k(
@@ -83,6 +54,10 @@ def double_bootstrap_k(
     """
     n = logs.size
     rng = check_random_state(random_state)
+    if int(t_bootstrap * n) < 2:
+        raise ValueError(f"t_bootstrap * n must be at least 2 (the first bootstrap sample size is "
+                         f"n^(1/2 + log(t_bootstrap n)/(2 log n))); got t_bootstrap = {t_bootstrap:g} with "
+                         f"n = {n}: t_bootstrap must be in [{2 / n:.3g}, 1)")
     eps_b = 0.5 * (1.0 + math.log(int(t_bootstrap * n)) / math.log(n))
     n1 = int(n**eps_b)
     n2 = int(n1 * n1 / n)
@@ -232,22 +207,9 @@ def hill(
         )
     if stderr == "asymptotic":
         return TailIndex.from_xi(xi, xi / math.sqrt(kk), n, "hill", params)
-    m1, _ = _boot_log_moments(logs, kk, n_boot, rng)
+    m1, _ = boot_log_moments(logs, kk, n_boot, rng)
     params = dict(params, n_boot=n_boot, stderr_xi_asymptotic=xi / math.sqrt(kk))
     return TailIndex.from_xi(xi, boot_sd(m1), n, "hill", params, stderr_method="bootstrap")
-
-
-def _boot_log_moments(
-    logs: np.ndarray, k: int, n_boot: int, random_state: SeedLike
-) -> tuple[np.ndarray, np.ndarray]:
-    """``M1(k), M2(k)`` (mean first and second powers of the log-excesses over the (k+1)-th
-    largest) of ``n_boot`` resamples of the data (``logs`` decreasing), from one parallel kernel."""
-    out = np.empty((n_boot, 3))
-    _kernels.boot_upper(logs - logs[0], k, k + 1, boot_seed(random_state), n_boot, out)
-    s1, s2, ref = out[:, 0], out[:, 1], out[:, 2]
-    m1 = s1 / k - ref
-    m2 = s2 / k - 2.0 * ref * s1 / k + ref * ref
-    return m1, m2
 
 
 @dataclass(frozen=True)
@@ -308,113 +270,3 @@ def hill_plot(x: ArrayLike, *, nan_policy: NanPolicy = "raise") -> HillPlot:
         alpha = 1.0 / m1
     return HillPlot(k=k, alpha=alpha, stderr=alpha / np.sqrt(k))
 
-
-def pickands(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
-             nan_policy: NanPolicy = "raise") -> TailIndex:
-    r"""Pickands' (1975) estimator of the extreme-value index of ``|x|``.
-
-    .. math:: \hat\xi = \frac{1}{\log 2}\log\frac{X_{(k)} - X_{(2k)}}{X_{(2k)} - X_{(4k)}},
-              \qquad \hat\alpha = 1/\hat\xi \ (\hat\xi > 0).
-
-    Parameters
-    ----------
-    x : array_like
-        Data (flattened; zeros dropped).
-    k : int, float or "sqrt"
-        An int in ``[1, n // 4]``, a fraction of n, or ``"sqrt"`` (default).
-    nan_policy : {"raise", "omit", "propagate"}
-
-    Returns
-    -------
-    TailIndex
-        ``alpha = inf`` when ``xi_hat <= 0`` (no heavy tail). Standard error
-        (Dekkers & de Haan 1989): ``k Var(xi_hat) = xi^2 (2^(2 xi + 1) + 1) /
-        (2 (2^xi - 1) log 2)^2`` (limit ``3/(4 log(2)^4)`` at xi = 0).
-
-    Notes
-    -----
-    There is no bootstrap standard error here: in a resample the order
-    statistics k, 2k and 4k often tie for small k (one value drawn several
-    times), which leaves the estimate undefined.
-    """
-    a = _sorted_abs(x, nan_policy)
-    if a is None:
-        return TailIndex.from_xi(math.nan, math.nan, 0, "pickands", {"k": k})
-    n = a.size
-    kk = _resolve_k(k, n, n // 4, "pickands")
-    num = a[kk - 1] - a[2 * kk - 1]
-    den = a[2 * kk - 1] - a[4 * kk - 1]
-    if num <= 0 or den <= 0:
-        raise ValueError(
-            f"order statistics k, 2k, 4k of |x| tie for k = {kk}: Pickands' estimate is undefined"
-        )
-    xi = math.log(num / den) / math.log(2.0)
-    if abs(xi) < 1e-8:
-        var = 3.0 / (4.0 * math.log(2.0) ** 4)
-    else:
-        var = xi * xi * (2.0 ** (2 * xi + 1) + 1) / (2.0 * (2.0**xi - 1.0) * math.log(2.0)) ** 2
-    return TailIndex.from_xi(xi, math.sqrt(var / kk), n, "pickands", {"k": kk})
-
-
-def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt"]] = "sqrt", *,
-            nan_policy: NanPolicy = "raise", stderr: StderrMethod = "asymptotic", n_boot: int = 1000,
-            random_state: SeedLike = None) -> TailIndex:
-    r"""Moment estimator of Dekkers, Einmahl & de Haan (1989) for ``|x|``.
-
-    With ``M_j = (1/k) sum_{i<=k} (log X_(i) - log X_(k+1))**j``,
-
-    .. math:: \hat\xi = M_1 + 1 - \tfrac12\,(1 - M_1^2/M_2)^{-1},\qquad \hat\alpha = 1/\hat\xi.
-
-    Parameters
-    ----------
-    x : array_like
-        Data (flattened; zeros dropped).
-    k : int, float or "sqrt"
-        An int in ``[1, n - 1]``, a fraction of n, or ``"sqrt"`` (default).
-    nan_policy : {"raise", "omit", "propagate"}
-    stderr : {"asymptotic", "bootstrap"}
-        ``"asymptotic"`` (default, below) or the standard deviation of
-        ``xi_hat(k)`` over ``n_boot`` resamples of the data at the same k, in
-        parallel, seeded by ``random_state``; ``ci()`` uses the one chosen.
-    n_boot : int
-        Bootstrap resamples (at least 20).
-    random_state : int, numpy Generator or None
-        Seeds the bootstrap.
-
-    Returns
-    -------
-    TailIndex
-        ``alpha = inf`` when ``xi_hat <= 0``. Standard error from the
-        asymptotic variance: ``1 + xi^2`` for ``xi >= 0``, and
-        ``(1-xi)^2 (1-2xi) (1-xi+6xi^2) / ((1-3xi)(1-4xi))`` for ``xi < 0``.
-    """
-    n_boot = check_stderr(stderr, n_boot)
-    a = _sorted_abs(x, nan_policy)
-    if a is None:
-        return TailIndex.from_xi(math.nan, math.nan, 0, "moments", {"k": k})
-    n = a.size
-    kk = _resolve_k(k, n, n - 1, "moments")
-    d = np.log(a[:kk]) - math.log(a[kk])
-    m1 = float(d.mean())
-    m2 = float((d * d).mean())
-    if m1 <= 0 or m2 <= m1 * m1:
-        raise ValueError(
-            f"the {kk} largest |x| are (nearly) tied: the moment estimate is undefined; choose another k"
-        )
-    xi = m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2)
-    if xi >= 0:
-        var = 1.0 + xi * xi
-    else:
-        var = (1 - xi) ** 2 * (1 - 2 * xi) * (1 - xi + 6 * xi * xi) / ((1 - 3 * xi) * (1 - 4 * xi))
-    if stderr == "asymptotic":
-        return TailIndex.from_xi(xi, math.sqrt(var / kk), n, "moments", {"k": kk})
-    bm1, bm2 = _boot_log_moments(np.log(a), kk, n_boot, random_state)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a resample whose k largest all tie
-        xi_b = bm1 + 1.0 - 0.5 / (1.0 - bm1 * bm1 / bm2)
-    if not np.isfinite(xi_b).all():
-        raise ValueError(
-            f"the {kk} largest values of some bootstrap resamples tie, so their moment estimate is "
-            "undefined; use a larger k or stderr='asymptotic'"
-        )
-    params = {"k": kk, "n_boot": n_boot, "stderr_xi_asymptotic": math.sqrt(var / kk)}
-    return TailIndex.from_xi(xi, boot_sd(xi_b), n, "moments", params, stderr_method="bootstrap")
