@@ -363,6 +363,17 @@ class MainPass:
             out[:, i, 3] = block
         return out
 
+    def summable(self) -> list[torch.Tensor]:
+        """The accumulators that are plain sums over rows: summing each over disjoint sets
+        of rows (e.g. the ranks of a distributed harvest) gives that of their union."""
+        sums = [self.px, self.px2, self.row_sq_norms, self.py, self.block_sq_norms, self.unit_sums,
+                self.unit_sum_model, self.yp, self.ys]
+        if self.pxr is not self.px:
+            sums.append(self.pxr)
+        if self.gauss_index is not None:
+            sums.append(self.gauss)
+        return [t for t in sums if t.numel()]
+
     # ---------------------------------------------------------------- accumulation
 
     def update(self, g: torch.Tensor, k0: int) -> None:

@@ -8,145 +8,147 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..._typing import SeedLike
 from ...estimators import mohammadi_from_log_sums
-from .. import _torchstats
+from .._torchstats import MainPass
 from ..direction import direction_summary
 from ..gaussianity import gaussianity
-from ..protocols import (
-    per_coordinate_alpha,
-    summarize_per_coordinate,
-)
-from .result import MIN_BATCHES, TABLE_COLUMNS
+from ..protocols import per_coordinate_alpha, summarize_per_coordinate
+from .options import ZEROS
+from .result import MIN_BATCHES, MODEL, TABLE_COLUMNS
+
+__all__ = ["Layout", "direction_rows", "empty_tail_table", "gaussianity_rows", "tail_table"]
+
+class Layout:
+    """Where each layer sits in the flat parameter vector; the model is the last "layer".
+
+    ``names`` are the parameter names then :data:`MODEL`; ``ranges[i]`` the columns
+    ``[a, b)`` of ``names[i]`` (``(0, d)`` for the model).
+    """
+
+    def __init__(self, names: Sequence[str], offsets: Sequence[int]) -> None:
+        self.offsets = list(offsets)
+        self.n_layers = len(offsets) - 1
+        self.names = list(names) + [MODEL]
+        self.ranges = list(zip(self.offsets[:-1], self.offsets[1:])) + [(0, self.offsets[-1])]
 
 
-def _gauss_index(
-    zero: torch.Tensor, offsets: Sequence[int], m: int, rng: np.random.Generator, device: torch.device
-) -> torch.Tensor | None:
-    if m == 0:
-        return None
-    zero_np = zero.cpu().numpy()
-    picks = []
-    for a, b in zip(offsets[:-1], offsets[1:]):
-        nz = a + np.flatnonzero(~zero_np[a:b])
-        if nz.size:
-            picks.append(np.sort(rng.choice(nz, min(m, nz.size), replace=False)))
-    if not picks:
-        return None
-    return torch.from_numpy(np.concatenate(picks)).to(device)
+def _row(common: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A table row: every column NaN, then ``common``, then ``fields``."""
+    row = dict.fromkeys(TABLE_COLUMNS, math.nan)
+    row.update(common)
+    row.update(fields)
+    return row
 
 
-def _nan_table(
-    protocols: Sequence[str],
-    layer_names: Sequence[str],
-    layers_tab: Sequence[dict[str, Any]],
-    estimator: str,
-    common: dict[str, Any],
+def empty_tail_table(
+    protocols: Sequence[str], layers: Sequence[dict[str, Any]], estimator: str, common: dict[str, Any],
     status: str,
 ) -> list[dict[str, Any]]:
+    """The rows of a harvest without statistics (``status`` says why): no estimate anywhere."""
     rows = []
-    for name, info in zip(layer_names, layers_tab):
-        for proto in protocols:
-            for zeros in ("included", "excluded"):
-                row = dict.fromkeys(TABLE_COLUMNS, math.nan)
-                row.update(common)
-                row.update(
-                    layer=name,
-                    protocol=proto,
-                    zeros=zeros,
-                    estimator=estimator if proto == "per_coordinate" else "mohammadi",
-                    n=0,
-                    block_size=0,
+    for info in layers:
+        for protocol in protocols:
+            for zeros in ZEROS:
+                rows.append(_row(
+                    common, layer=info["layer"], protocol=protocol, zeros=zeros,
+                    estimator=estimator if protocol == "per_coordinate" else "mohammadi", n=0, block_size=0,
                     n_coordinates=info["n_params"] - (info["n_zero"] if zeros == "excluded" else 0),
-                    n_zero=info["n_zero"],
-                    status=status,
-                )
-                rows.append(row)
+                    n_zero=info["n_zero"], status=status,
+                ))
     return rows
 
 
-def _build_table(
-    main: _torchstats.MainPass,
-    protocols: Sequence[str],
-    layer_names: Sequence[str],
-    ranges: Sequence[tuple[int, int]],
+def _scope_log_sums(layout: Layout, log_sum: np.ndarray, log_sq_sum: np.ndarray, log_sd: np.ndarray,
+                    nonzero: np.ndarray) -> np.ndarray:
+    """Per-layer sums of the per-coordinate log sums (``x = log(|e| + eps)``, ``c = log sd``).
+
+    Shape ``(2, 5, n_layers + 1)``: with (0) and without (1) the zero-noise
+    coordinates; rows sum x, sum x^2, sum c, sum c x, sum c^2; columns the
+    layers then the model.
+    """
+    starts = np.asarray(layout.offsets[:-1])
+    scope = np.empty((2, 5, len(layout.ranges)))
+    with np.errstate(invalid="ignore"):  # eps = 0: x = -inf on zero-noise coordinates (c = 0 there)
+        for t, term in enumerate((log_sum, log_sq_sum, log_sd, log_sd * log_sum, log_sd * log_sd)):
+            scope[0, t, :-1] = np.add.reduceat(term, starts)
+            if nonzero.all():
+                scope[1, t, :-1] = scope[0, t, :-1]
+            else:
+                scope[1, t, :-1] = np.add.reduceat(np.where(nonzero, term, 0.0), starts)
+        scope[:, :, -1] = scope[:, :, :-1].sum(2)
+    return scope
+
+
+def tail_table(
+    main: MainPass,
+    layout: Layout,
     zero: np.ndarray,
     sd: torch.Tensor,
-    eps: float,
-    level: float,
+    protocols: Sequence[str],
     estimator: str,
     n_coordinates: int | None,
+    level: float,
     rng: np.random.Generator,
     common: dict[str, Any],
     status: str,
-    k: int,
 ) -> tuple[list[dict[str, Any]], np.ndarray | None, np.ndarray]:
-    px = main.px.cpu().numpy()
-    px2 = main.px2.cpu().numpy()
-    nz = ~zero
+    """The tail-index rows from the noise sums of ``main``.
+
+    Returns the rows (layers in order, then protocols in ``protocols`` order,
+    ``"included"`` before ``"excluded"``), the per-coordinate alphas (None when
+    ``"per_coordinate"`` is not asked for) and the ``(K, n_layers + 1)`` noise norms.
+    """
+    k, eps = main.k, main.eps
+    log_sum = main.px.cpu().numpy()
+    log_sq_sum = main.px2.cpu().numpy()
+    nonzero = ~zero
     with np.errstate(divide="ignore"):
-        log_sd = np.where(nz, np.log(sd.cpu().numpy()), 0.0)
+        log_sd = np.where(nonzero, np.log(sd.cpu().numpy()), 0.0)
     row_sq = main.row_sq_norms.cpu().numpy()
     noise_norms = np.sqrt(np.concatenate([row_sq, row_sq.sum(1, keepdims=True)], 1))
-    pc_alpha = None
-    subset = None
+    coord_alpha = subset = block_norms = None
     if "per_coordinate" in protocols:
-        py = main.py.cpu().numpy() if main.need_rows else None
-        pxr = main.pxr.cpu().numpy() if main.need_rows else None
-        pc_alpha = per_coordinate_alpha(px, px2, py, pxr, k, main.k1, main.k2, estimator, zero)
-        if n_coordinates is not None and n_coordinates < px.size:
-            subset = np.zeros(px.size, dtype=bool)
-            subset[rng.choice(px.size, n_coordinates, replace=False)] = True
+        block_log_sum = main.py.cpu().numpy() if main.need_rows else None
+        used_log_sum = main.pxr.cpu().numpy() if main.need_rows else None
+        coord_alpha = per_coordinate_alpha(log_sum, log_sq_sum, block_log_sum, used_log_sum, k, main.k1,
+                                           main.k2, estimator, zero)
+        if n_coordinates is not None and n_coordinates < log_sum.size:
+            subset = np.zeros(log_sum.size, dtype=bool)
+            subset[rng.choice(log_sum.size, n_coordinates, replace=False)] = True
     if "norm" in protocols and main.need_rows:
         blk_sq = main.block_sq_norms.cpu().numpy()
         block_norms = np.sqrt(np.concatenate([blk_sq, blk_sq.sum(1, keepdims=True)], 1))
     flat = main.flat_stats()  # (pooled / standardized, stream, [sum, sum of squares, n, block])
-    # per-scope sums of the per-coordinate log sums (x = log(|e| + eps), c = log sd): rows
-    # sum x, sum x^2, sum c, sum c x, sum c^2; columns the layers then the model; with (0) and
-    # without (1) the zero-noise coordinates
-    starts = np.asarray([a for a, _ in ranges[:-1]])
-    scope = np.empty((2, 5, len(ranges)))
-    with np.errstate(invalid="ignore"):  # eps = 0: x = -inf on zero-noise coordinates (c = 0 there)
-        for t, term in enumerate((px, px2, log_sd, log_sd * px, log_sd * log_sd)):
-            scope[0, t, :-1] = np.add.reduceat(term, starts)
-            scope[1, t, :-1] = (
-                np.add.reduceat(np.where(nz, term, 0.0), starts) if not nz.all() else scope[0, t, :-1]
-            )
-        scope[:, :, -1] = scope[:, :, :-1].sum(2)
+    scope = _scope_log_sums(layout, log_sum, log_sq_sum, log_sd, nonzero)
+    n_layers = layout.n_layers
     rows = []
-    n_layers = len(ranges) - 1
-    for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
-        sel = slice(a, b)
-        n_zero = int(zero[sel].sum())
-        nz_sel = nz[sel]
-        for zeros in ("included", "excluded"):
+    for li, (name, (a, b)) in enumerate(zip(layout.names, layout.ranges)):
+        n_zero = int(zero[a:b].sum())
+        for zeros in ZEROS:
             drop = zeros == "excluded" and n_zero > 0
             n_coord = (b - a) - (n_zero if drop else 0)
             sum_x, sum_x2, sum_c, sum_cx, sum_c2 = scope[int(drop), :, li]
-            for proto in protocols:
-                out = dict.fromkeys(TABLE_COLUMNS, math.nan)
-                out.update(common)
-                out.update(layer=name, protocol=proto, zeros=zeros, estimator="mohammadi",
+            for protocol in protocols:
+                out = _row(common, layer=name, protocol=protocol, zeros=zeros, estimator="mohammadi",
                            n_coordinates=n_coord, n_zero=n_zero, status=status)
                 est = None
-                if proto in ("pooled", "standardized"):
-                    v = int(zeros == "excluded" and main.nz_index is not None)
-                    sy, sy2, ny, block = flat[int(proto == "standardized"), v * (n_layers + 1) + li]
-                    if (
-                        proto == "standardized"
-                    ):  # sums of (x - c) and (x - c)^2 over the K rows; c = 0 on zeros
+                if protocol in ("pooled", "standardized"):
+                    variant = int(zeros == "excluded" and main.nz_index is not None)
+                    sy, sy2, ny, block = flat[int(protocol == "standardized"), variant * (n_layers + 1) + li]
+                    # standardized: sums of (x - c) and (x - c)^2 over the K rows; c = 0 on zeros
+                    if protocol == "standardized":
                         sx, sx2 = sum_x - k * sum_c, sum_x2 - 2.0 * sum_cx + k * sum_c2
                     else:
                         sx, sx2 = sum_x, sum_x2
                     est = mohammadi_from_log_sums(float(sx), float(sx2), k * n_coord, float(sy), float(sy2),
                                                   int(ny), int(block))
                     out.update(n=k * n_coord, block_size=int(block))
-                elif proto == "per_coordinate":
+                elif protocol == "per_coordinate":
                     if zeros == "included" or drop:  # else the same coordinates as "included"
-                        vals = pc_alpha[sel]
-                        pick = nz_sel if drop else None
+                        vals = coord_alpha[a:b]
+                        pick = nonzero[a:b] if drop else None
                         if subset is not None:
-                            pick = subset[sel] if pick is None else pick & subset[sel]
+                            pick = subset[a:b] if pick is None else pick & subset[a:b]
                         if pick is not None:
                             vals = vals[pick]
                         summary = summarize_per_coordinate(vals, level)
@@ -155,71 +157,54 @@ def _build_table(
                     out.update(estimator=estimator, n=n_used,
                                block_size=main.k1 if estimator == "mohammadi" else 0)
                 else:  # norm: dropping zero-noise coordinates changes no norm
-                    col = li if li < n_layers else n_layers
-                    est = None
                     if main.need_rows:
-                        lxn = np.log(noise_norms[: main.rows_used, col] + eps)
-                        lyn = np.log(block_norms[:, col] + eps)
-                        est = mohammadi_from_log_sums(float(lxn.sum()), float((lxn * lxn).sum()), lxn.size,
-                                                      float(lyn.sum()), float((lyn * lyn).sum()), lyn.size,
-                                                      main.k1)
+                        log_x = np.log(noise_norms[: main.rows_used, li] + eps)
+                        log_y = np.log(block_norms[:, li] + eps)
+                        est = mohammadi_from_log_sums(
+                            float(log_x.sum()), float((log_x * log_x).sum()), log_x.size,
+                            float(log_y.sum()), float((log_y * log_y).sum()), log_y.size, main.k1,
+                        )
                     out.update(n=main.rows_used, block_size=main.k1)
                 if est is not None:
                     ci_low, ci_high = est.ci(level)
                     out.update(alpha=est.alpha, stderr=est.stderr, ci_low=ci_low, ci_high=ci_high)
                 # a per-coordinate median may be inf (most coordinates without noise): still an answer
-                undefined = (
-                    math.isnan(out["alpha"]) if proto == "per_coordinate" else not math.isfinite(out["alpha"])
-                )
+                alpha = out["alpha"]
+                undefined = math.isnan(alpha) if protocol == "per_coordinate" else not math.isfinite(alpha)
                 if status == "ok" and undefined:
                     out["status"] = "undefined"
-                elif status == "ok" and proto in MIN_BATCHES and k < MIN_BATCHES[proto]:
-                    out["status"] = f"too_few_minibatches(K>={MIN_BATCHES[proto]})"
+                elif status == "ok" and protocol in MIN_BATCHES and k < MIN_BATCHES[protocol]:
+                    out["status"] = f"too_few_minibatches(K>={MIN_BATCHES[protocol]})"
                 rows.append(out)
     order = {p: i for i, p in enumerate(protocols)}
-    rows.sort(key=lambda r: (layer_names.index(r["layer"]), order[r["protocol"]], r["zeros"] != "included"))
-    return rows, pc_alpha, noise_norms
+    rows.sort(key=lambda r: (layout.names.index(r["layer"]), order[r["protocol"]], r["zeros"] != "included"))
+    return rows, coord_alpha, noise_norms
 
 
-def _gauss_rows(
-    main: _torchstats.MainPass,
-    layer_names: Sequence[str],
-    offsets: Sequence[int],
-    tests: Sequence[str],
-    level: float,
-    random_state: SeedLike,
-) -> list[dict[str, Any]]:
+def gaussianity_rows(main: MainPass, layout: Layout, tests: Sequence[str], level: float,
+                     seed: int) -> list[dict[str, Any]]:
+    """One row per (layer, test) on the gathered coordinates (none when fewer than 8 rows)."""
     if main.gauss_index is None:
         return []
     samples = main.gauss.to(torch.float64).cpu().numpy()
     idx = main.gauss_index.cpu().numpy()
-    seed = random_state if isinstance(random_state, (int, np.integer)) else 0
     rows = []
-    ranges = list(zip(offsets[:-1], offsets[1:])) + [(0, offsets[-1])]
-    for name, (a, b) in zip(layer_names, ranges):
+    for name, (a, b) in zip(layout.names, layout.ranges):
         cols = (idx >= a) & (idx < b)
         if not cols.any() or samples.shape[0] < 8:
             continue
-        for row in gaussianity(samples[:, cols], level=level, tests=tests, random_state=int(seed)):
+        for row in gaussianity(samples[:, cols], level=level, tests=tests, random_state=seed):
             rows.append({"layer": name, **row})
     return rows
 
 
-def _direction_rows(
-    main: _torchstats.MainPass,
-    layer_names: Sequence[str],
-    ranges: Sequence[tuple[int, int]],
-    grad_norms: np.ndarray,
-) -> list[dict[str, Any]]:
+def direction_rows(main: MainPass, layout: Layout, grad_norms: np.ndarray) -> list[dict[str, Any]]:
+    """One row per layer: concentration of the gradient directions and spread of their norms."""
     inv = main.inv_norms.cpu().numpy()
     rows = []
-    n_layers = len(ranges) - 1
-    for li, (name, (a, b)) in enumerate(zip(layer_names, ranges)):
-        if li < n_layers:
-            s = main.unit_sums[a:b]
-        else:
-            s = main.unit_sum_model
+    for li, (name, (a, b)) in enumerate(zip(layout.names, layout.ranges)):
+        unit_sum = main.unit_sums[a:b] if li < layout.n_layers else main.unit_sum_model
         n_used = int((inv[:, li] > 0).sum())
-        r = float(torch.linalg.vector_norm(s).item()) / n_used if n_used else math.nan
+        r = float(torch.linalg.vector_norm(unit_sum).item()) / n_used if n_used else math.nan
         rows.append({"layer": name, **direction_summary(min(r, 1.0), b - a, n_used, grad_norms[:, li])})
     return rows
