@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import math
 from typing import Any, Iterable, Iterator
 
@@ -118,7 +119,9 @@ class Batches:
             if sampling != "partition":
                 raise ValueError("sampling='random' needs data as a pair of tensors (X, y)")
             self.iterable = data
-            self.one_shot = iter(data) is data  # a generator or iterator: one pass only
+            # a generator or iterator: one pass only (asked without calling iter(), which may start
+            # a loader's workers or consume a pass)
+            self.one_shot = isinstance(data, collections.abc.Iterator)
             if n_batches is None:
                 try:
                     k = len(data)  # type: ignore[arg-type]
