@@ -256,11 +256,15 @@ class MainPass:
     g_full : the full gradient (dtype of the rows).
     inv_sd : 1 / sd per coordinate (float64), 0 where the noise is zero (for "standardized").
     nz_index : indices of coordinates with non-zero noise, or None when all are.
-    want : protocols and extras to accumulate.
+    needs : built-in accumulators to keep (:data:`stabletail.sgd.protocols.ACCUMULATORS`)
+        and ``"directions"`` (sums of unit gradients).
     eps : added inside every log.
     gauss_index : coordinates to gather for Gaussianity tests (or None).
     inv_norms : (k, n_layers + 1) reciprocal row norms of the raw gradients
         (0 for a zero row), last column the whole model; for directions.
+    arena : where the d-vectors come from (fresh memory when None).
+    extra : the protocols' own accumulators by name; each gets every chunk of noise rows
+        (``update(noise, first_row)``) and lists its sums (``summable()``).
 
     :meth:`update` overwrites the rows it is given with the noise. Pooled and
     standardized block sums are kept per stream: ``variants[v]`` (``"included"``
@@ -275,11 +279,12 @@ class MainPass:
         g_full: torch.Tensor,
         inv_sd: torch.Tensor,
         nz_index: torch.Tensor | None,
-        want: frozenset[str],
+        needs: frozenset[str],
         eps: float,
         gauss_index: torch.Tensor | None,
         inv_norms: torch.Tensor,
         arena: Arena | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         device, dtype = g_full.device, g_full.dtype
         arena = arena or Arena(None, device)
@@ -289,7 +294,8 @@ class MainPass:
         self.n_layers = nl = len(offsets) - 1
         self.g_full = g_full
         self.inv_sd = inv_sd
-        self.want = want
+        self.directions = "directions" in needs
+        self.extra = dict(extra or {})
         self.eps = eps
         self.nz_index = nz_index
         variants = [("included", self.offsets)]
@@ -299,7 +305,7 @@ class MainPass:
             variants.append(("excluded", self.nz_offsets))
         self.variants = variants
         # one block stream per (variant, scope): columns, length per row, block size, where its sums start
-        self.flat_wanted = bool({"pooled", "standardized"} & want)
+        self.flat_wanted = "block_sums" in needs
         self.streams: list[
             tuple[int, int, int, int, int]
         ] = []  # (a, b) in the variant's columns, n, block, yoff
@@ -320,7 +326,7 @@ class MainPass:
         # row blocks (per-coordinate Mohammadi and norm)
         self.k1, self.k2 = row_blocks(k)
         self.rows_used = self.k1 * self.k2
-        self.need_rows = bool({"per_coordinate", "norm"} & want) and self.k1 >= 2
+        self.need_rows = "row_blocks" in needs and self.k1 >= 2
         rows_d = d if self.need_rows else 0
         self.block_vec = arena.zeros(rows_d)
         self.py = arena.zeros(rows_d)
@@ -328,7 +334,7 @@ class MainPass:
         self.block_sq_norms = torch.zeros(self.k2 if self.need_rows else 0, nl, dtype=F64, device=device)
         self.row_sq_norms = torch.zeros(k, nl, dtype=F64, device=device)
         self.inv_norms = inv_norms
-        dir_d = d if "directions" in want else 0
+        dir_d = d if self.directions else 0
         self.unit_sums = arena.zeros(dir_d)  # per-layer units
         self.unit_sum_model = arena.zeros(dir_d)
         self.gauss_index = gauss_index
@@ -372,6 +378,8 @@ class MainPass:
             sums.append(self.pxr)
         if self.gauss_index is not None:
             sums.append(self.gauss)
+        for acc in self.extra.values():
+            sums.extend(acc.summable())
         return [t for t in sums if t.numel()]
 
     # ---------------------------------------------------------------- accumulation
@@ -382,6 +390,8 @@ class MainPass:
             self._update_kernels(g, k0)
         else:
             self._update_torch(g, k0)
+        for acc in self.extra.values():  # the rows now hold the noise
+            acc.update(g, k0)
         if self.gauss_index is not None:
             self.gauss[k0 : k0 + g.shape[0]] = g.index_select(1, self.gauss_index)
 
@@ -413,7 +423,7 @@ class MainPass:
                 _np(self.px), _np(self.px2), _np(self.pxr), self.pxr is not self.px, _np(self.row_sq_norms),
                 self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec), _np(self.py),
                 _np(self.block_sq_norms),
-                "directions" in self.want, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
+                self.directions, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
                 _np(self.unit_sum_model),
                 (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
                 dt == np.float32,
@@ -422,7 +432,7 @@ class MainPass:
 
     def _update_torch(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
-        if "directions" in self.want:  # sums of unit vectors of the raw gradients
+        if self.directions:  # sums of unit vectors of the raw gradients
             wt = self.inv_norms[k0 : k0 + r].to(g.dtype)
             for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
                 self.unit_sums[a:b] += wt[:, i] @ g[:, a:b]

@@ -25,11 +25,13 @@ import torch
 
 from ..._validation import check_random_state
 from .. import _torchstats as torchstats
+from .. import protocols
 from .batches import Batches, check_loss_value, check_mean_reduction, to_device
 from .options import HarvestOptions, trainable
 from .result import HarvestResult
 from .shard import LocalShard
 from .state import give_workspace, model_state, take_workspace, workspace
+from .sums import NoiseSums
 from .table import Layout, direction_rows, empty_tail_table, gaussianity_rows, tail_table
 
 __all__ = ["run"]
@@ -99,6 +101,25 @@ def _exact_full_gradient(gradients: _Gradients, batches: Batches, shard: LocalSh
             "a re-iterable loader, or full_gradient='mean'"
         )
     return shard.all_sum(acc) / total
+
+
+def _needs(opts: HarvestOptions) -> frozenset[str]:
+    """The built-in accumulators the chosen protocols read, and ``"directions"`` when asked for."""
+    needs = set().union(*(protocols.get(name).needs for name in opts.protocols))
+    return frozenset(needs | ({"directions"} if opts.directions else set()))
+
+
+def _extra_accumulators(opts: HarvestOptions, k: int, offsets: Sequence[int],
+                        device: torch.device) -> dict[str, Any]:
+    """The chosen protocols' own accumulators, by protocol name."""
+    k1, k2 = torchstats.row_blocks(k)
+    out = {}
+    for name in opts.protocols:
+        make = protocols.get(name).accumulator
+        if make is not None:
+            out[name] = make(k=k, offsets=list(offsets), d=offsets[-1], device=device, eps=opts.eps, k1=k1,
+                             rows_used=k1 * k2 if k1 >= 2 else 0)
+    return out
 
 
 def _gauss_index(
@@ -220,8 +241,9 @@ def run(
             gauss_index = _gauss_index(zero, offsets, opts.n_gaussianity, rng, device) if tests else None
             norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
             inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
-            main = torchstats.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, opts.wanted,
-                                       opts.eps, gauss_index, inv_norms, arena)
+            extra = _extra_accumulators(opts, k, offsets, device)
+            main = torchstats.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, _needs(opts),
+                                       opts.eps, gauss_index, inv_norms, arena, extra)
             if keep:
                 for c0 in range(0, n_own, chunk_rows):
                     main.update(buf[c0 : c0 + chunk_rows], start + c0)
@@ -257,10 +279,11 @@ def run(
         table = empty_tail_table(opts.protocols, layers_tab, opts.per_coordinate_estimator, common, status)
         noise_norms = np.full_like(grad_norms, np.nan)
     else:
-        table, coord_alpha, noise_norms = tail_table(
-            main, layout, zero_np, sd, opts.protocols, opts.per_coordinate_estimator, opts.n_coordinates,
-            opts.level, rng, common, status
-        )
+        sums = NoiseSums(main, layout, zero_np, sd, level=opts.level, n_coordinates=opts.n_coordinates,
+                         per_coordinate_estimator=opts.per_coordinate_estimator, rng=rng)
+        table, states = tail_table(sums, opts.protocols, common, status)
+        noise_norms = sums.noise_norms
+        coord_alpha = (states.get("per_coordinate") or {}).get("alpha")
         if opts.gaussianity_tests:
             seed = int(random_state) if isinstance(random_state, (int, np.integer)) else 0
             gauss_rows = gaussianity_rows(main, layout, opts.gaussianity_tests, opts.level, seed)

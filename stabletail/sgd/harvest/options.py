@@ -12,7 +12,7 @@ import torch
 from ..._typing import SeedLike
 from ..._validation import check_choice, check_int, check_level, check_scalar
 from ..gaussianity import GAUSSIANITY_TESTS
-from ..protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
+from ..protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS, registered
 
 __all__ = ["ZEROS", "HarvestOptions", "trainable"]
 
@@ -66,7 +66,7 @@ class HarvestOptions:
             put(self, "n_batches", check_int("n_batches", self.n_batches, 1))
         check_choice("sampling", self.sampling, ("partition", "random"))
         check_choice("full_gradient", self.full_gradient, ("mean", "exact"))
-        put(self, "protocols", _choices("protocols", self.protocols, PROTOCOLS))
+        put(self, "protocols", _choices("protocols", self.protocols, registered()))
         check_choice("per_coordinate_estimator", self.per_coordinate_estimator, PER_COORDINATE_ESTIMATORS)
         put(self, "zeros", _choices("zeros", self.zeros, ZEROS))
         if not self.zeros:
@@ -102,11 +102,6 @@ class HarvestOptions:
     def replace(self, **kwargs: Any) -> HarvestOptions:
         """A copy with the given fields replaced (and checked)."""
         return self.build(self, **kwargs)
-
-    @property
-    def wanted(self) -> frozenset[str]:
-        """The protocols to accumulate, plus ``"directions"`` when asked for."""
-        return frozenset(self.protocols) | ({"directions"} if self.directions else frozenset())
 
 
 def _choices(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
