@@ -43,7 +43,8 @@ import torch.distributed as dist
 
 from .._typing import SeedLike
 from .._validation import check_choice, check_int
-from ._torchstats import MainPass, PrePass, row_blocks
+from ._noisepass import MainPass
+from ._torchstats import PrePass, row_blocks
 from .harvest import HarvestOptions, HarvestResult, LocalShard, run
 
 __all__ = ["CollectiveShard", "harvest_distributed", "init_distributed", "rank_rows"]

@@ -8,7 +8,7 @@ combine the ranks' accumulators after each pass.
 Passes: the first computes this shard's minibatch gradients and the statistics
 that need no full gradient (:class:`~stabletail.sgd._torchstats.PrePass`);
 with ``full_gradient="exact"`` a pass over all the data gives the full
-gradient; the noise pass (:class:`~stabletail.sgd._torchstats.MainPass`) runs
+gradient; the noise pass (:class:`~stabletail.sgd._noisepass.MainPass`) runs
 over the kept gradients, or recomputes them when they did not fit in
 ``buffer_bytes`` (then the losses of both passes are compared).
 """
@@ -26,6 +26,7 @@ import torch
 from ..._validation import check_random_state
 from .. import _torchstats as torchstats
 from .. import protocols
+from .._noisepass import MainPass
 from .batches import Batches, check_loss_value, check_mean_reduction, to_device
 from .options import HarvestOptions, trainable
 from .result import HarvestResult
@@ -242,7 +243,7 @@ def run(
             norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
             inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
             extra = _extra_accumulators(opts, k, offsets, device)
-            main = torchstats.MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, _needs(opts),
+            main = MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, _needs(opts),
                                        opts.eps, gauss_index, inv_norms, arena, extra)
             if keep:
                 for c0 in range(0, n_own, chunk_rows):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 
 from ..._typing import SeedLike
-from .._torchstats import MainPass, PrePass
+from .._noisepass import MainPass
+from .._torchstats import PrePass
 
 __all__ = ["LocalShard"]
 

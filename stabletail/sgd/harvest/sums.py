@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._torchstats import MainPass
+from .._noisepass import MainPass
 
 __all__ = ["NoiseSums"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .. import protocols as registry
-from .._torchstats import MainPass
+from .._noisepass import MainPass
 from ..direction import direction_summary
 from ..gaussianity import gaussianity
 from ..protocols._registry import Scope, undefined
