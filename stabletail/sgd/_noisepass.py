@@ -116,11 +116,10 @@ class MainPass:
             self.nz_offsets = torch.searchsorted(nz_index, bounds).tolist()
             variants.append(("excluded", self.nz_offsets))
         self.variants = variants
-        # one block stream per (variant, scope): columns, length per row, block size, where its sums start
+        # one block stream per (variant, scope): columns (a, b) in the variant's columns, length per
+        # row, block size, index of its first block sum
         self.flat_wanted = "block_sums" in needs
-        self.streams: list[
-            tuple[int, int, int, int, int]
-        ] = []  # (a, b) in the variant's columns, n, block, yoff
+        self.streams: list[tuple[int, int, int, int, int]] = []
         total = 0
         for _, offs in variants:
             for a, b in list(zip(offs[:-1], offs[1:])) + [(0, offs[-1])]:
@@ -130,19 +129,19 @@ class MainPass:
                 if block >= 2:
                     total += k * n // block
         n_y = total if self.flat_wanted else 0
-        self.yp = torch.zeros(n_y, dtype=F64, device=device)
-        self.ys = torch.zeros(n_y, dtype=F64, device=device)
+        self.raw_block_sums = torch.zeros(n_y, dtype=F64, device=device)
+        self.std_block_sums = torch.zeros(n_y, dtype=F64, device=device)
         # per-coordinate log sums (needed by pooled/standardized too)
-        self.px = arena.zeros(d)
-        self.px2 = arena.zeros(d)
+        self.log_sum = arena.zeros(d)
+        self.log_sq_sum = arena.zeros(d)
         # row blocks (per-coordinate Mohammadi and norm)
         self.k1, self.k2 = row_blocks(k)
         self.rows_used = self.k1 * self.k2
         self.need_rows = "row_blocks" in needs and self.k1 >= 2
         rows_d = d if self.need_rows else 0
         self.block_vec = arena.zeros(rows_d)
-        self.py = arena.zeros(rows_d)
-        self.pxr = self.px if (self.rows_used == k or not self.need_rows) else arena.zeros(d)
+        self.block_log_sum = arena.zeros(rows_d)
+        self.used_log_sum = self.log_sum if (self.rows_used == k or not self.need_rows) else arena.zeros(d)
         self.block_sq_norms = torch.zeros(self.k2 if self.need_rows else 0, nl, dtype=F64, device=device)
         self.row_sq_norms = torch.zeros(k, nl, dtype=F64, device=device)
         self.inv_norms = inv_norms
@@ -152,7 +151,7 @@ class MainPass:
         self.gauss_index = gauss_index
         if gauss_index is not None:
             self.gauss = torch.zeros(k, gauss_index.numel(), dtype=dtype, device=device)
-        self._kernel_args: tuple | None = None
+        self._kernel_records: tuple[Any, ...] | None = None
         self._scratch: torch.Tensor | None = None
 
     # ---------------------------------------------------------------- results
@@ -166,17 +165,17 @@ class MainPass:
         if not self.flat_wanted:
             return out
         sums = []
-        for y in (self.yp, self.ys):
+        for y in (self.raw_block_sums, self.std_block_sums):
             ly = torch.log(y.abs() + self.eps)
             parts = []
-            for a, b, n, block, yoff in self.streams:
+            for a, b, n, block, first in self.streams:
                 m = self.k * n // block if block >= 2 else 0
-                seg = ly[yoff : yoff + m]
+                seg = ly[first : first + m]
                 parts.append(torch.stack((seg.sum(), seg.square().sum())))
             sums.append(torch.stack(parts))
         host = torch.stack(sums).cpu().numpy()
         out[:, :, :2] = host
-        for i, (a, b, n, block, yoff) in enumerate(self.streams):
+        for i, (a, b, n, block, first) in enumerate(self.streams):
             out[:, i, 2] = self.k * n // block if block >= 2 else 0
             out[:, i, 3] = block
         return out
@@ -184,10 +183,10 @@ class MainPass:
     def summable(self) -> list[torch.Tensor]:
         """The accumulators that are plain sums over rows: summing each over disjoint sets
         of rows (e.g. the ranks of a distributed harvest) gives that of their union."""
-        sums = [self.px, self.px2, self.row_sq_norms, self.py, self.block_sq_norms, self.unit_sums,
-                self.unit_sum_model, self.yp, self.ys]
-        if self.pxr is not self.px:
-            sums.append(self.pxr)
+        sums = [self.log_sum, self.log_sq_sum, self.row_sq_norms, self.block_log_sum, self.block_sq_norms,
+                self.unit_sums, self.unit_sum_model, self.raw_block_sums, self.std_block_sums]
+        if self.used_log_sum is not self.log_sum:
+            sums.append(self.used_log_sum)
         if self.gauss_index is not None:
             sums.append(self.gauss)
         for acc in self.extra.values():
@@ -210,37 +209,44 @@ class MainPass:
     def _update_kernels(self, g: torch.Tensor, k0: int) -> None:
         from . import _kernels
 
-        if self._kernel_args is None:
-            d = self.offsets[-1]
-            dt = _np(g).dtype
-            excl = self.nz_index is not None
-            nz = _np(self.nz_index.cpu()) if excl else np.zeros(0, dtype=np.int64)
-            pc = np.zeros(d + 1, dtype=np.int64)
-            if excl:
-                mask = np.zeros(d, dtype=np.int64)
-                mask[nz] = 1
-                np.cumsum(mask, out=pc[1:])
-            nzcol = np.append(nz.astype(np.int64), d)
-            ns = self.n_layers + 1
-            s_a = np.zeros(len(self.streams), dtype=np.int64)
-            s_n, s_b, s_yoff = s_a.copy(), s_a.copy(), s_a.copy()
-            for sid, (a, b, n, block, yoff) in enumerate(self.streams):
-                scope = sid % ns
-                s_a[sid] = self.offsets[scope] if scope < self.n_layers else 0  # original columns
-                s_n[sid], s_b[sid], s_yoff[sid] = n, block, yoff
-            yp, ys = (_np(self.yp), _np(self.ys)) if self.flat_wanted else (np.zeros(1), np.zeros(1))
-            self._kernel_args = (
-                _np(self.inv_sd), np.array([self.eps], dtype=dt), float(self.eps),
-                np.asarray(self.offsets, dtype=np.int64), _torchstats._TILE,
-                _np(self.px), _np(self.px2), _np(self.pxr), self.pxr is not self.px, _np(self.row_sq_norms),
-                self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec), _np(self.py),
-                _np(self.block_sq_norms),
-                self.directions, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
-                _np(self.unit_sum_model),
-                (len(self.variants) if self.flat_wanted else 0), s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-                dt == np.float32,
-            )
-        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, _np(self.g_full), *self._kernel_args)
+        if self._kernel_records is None:
+            self._kernel_records = self._records(g)
+        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, *self._kernel_records)
+
+    def _records(self, g: torch.Tensor) -> tuple[Any, ...]:
+        """The accumulators as the records of :func:`stabletail.sgd._kernels.mainpass` (numpy views)."""
+        d = self.offsets[-1]
+        dt = _np(g).dtype
+        nonzero = _np(self.nz_index.cpu()) if self.nz_index is not None else np.zeros(0, dtype=np.int64)
+        nonzero_before = np.zeros(d + 1, dtype=np.int64)  # non-zero-noise columns before each column
+        if self.nz_index is not None:
+            mask = np.zeros(d, dtype=np.int64)
+            mask[nonzero] = 1
+            np.cumsum(mask, out=nonzero_before[1:])
+        nonzero_cols = np.append(nonzero.astype(np.int64), d)
+        n_scopes = self.n_layers + 1
+        first_col = np.zeros(len(self.streams), dtype=np.int64)
+        length, block_size, first_sum = first_col.copy(), first_col.copy(), first_col.copy()
+        for sid, (_, _, n, block, first) in enumerate(self.streams):
+            scope = sid % n_scopes
+            first_col[sid] = self.offsets[scope] if scope < self.n_layers else 0  # original columns
+            length[sid], block_size[sid], first_sum[sid] = n, block, first
+        if self.flat_wanted:
+            raw, std = _np(self.raw_block_sums), _np(self.std_block_sums)
+        else:
+            raw, std = np.zeros(1), np.zeros(1)
+        noise = (_np(self.g_full), _np(self.inv_sd), np.array([self.eps], dtype=dt), float(self.eps),
+                 dt == np.float32)
+        layout = (np.asarray(self.offsets, dtype=np.int64), _torchstats._TILE)
+        coord = (_np(self.log_sum), _np(self.log_sq_sum), _np(self.used_log_sum),
+                 self.used_log_sum is not self.log_sum, _np(self.row_sq_norms))
+        row_blocks = (self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec),
+                      _np(self.block_log_sum), _np(self.block_sq_norms))
+        directions = (self.directions, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
+                      _np(self.unit_sum_model))
+        streams = (len(self.variants) if self.flat_wanted else 0, first_col, length, block_size, first_sum,
+                   nonzero_before, nonzero_cols, raw, std)
+        return noise, layout, coord, row_blocks, directions, streams
 
     def _update_torch(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
@@ -261,24 +267,24 @@ class MainPass:
                 base = e if cols is None else e.index_select(1, cols)
                 std = base * (inv_sd if cols is None else inv_sd.index_select(0, cols))
                 for scope in range(ns):
-                    a, b, n, block, yoff = self.streams[v * ns + scope]
+                    a, b, n, block, first = self.streams[v * ns + scope]
                     if block < 2:
                         continue
                     m = self.k * n // block
-                    _stream_blocks(self.yp[yoff : yoff + m], base, a, b, k0, block, scratch)
-                    _stream_blocks(self.ys[yoff : yoff + m], std, a, b, k0, block, scratch)
+                    _stream_blocks(self.raw_block_sums[first : first + m], base, a, b, k0, block, scratch)
+                    _stream_blocks(self.std_block_sums[first : first + m], std, a, b, k0, block, scratch)
         e64 = e.to(F64)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             self.row_sq_norms[k0 : k0 + r, i] += e64[:, a:b].square().sum(1)
         if self.need_rows:
             self._update_row_blocks(e64, k0)
         la = log_abs_into(e, scratch[:r], self.eps).to(F64)
-        self.px += la.sum(0)
-        if self.pxr is not self.px:
+        self.log_sum += la.sum(0)
+        if self.used_log_sum is not self.log_sum:
             valid = min(r, self.rows_used - k0)
             if valid > 0:
-                self.pxr += la[:valid].sum(0)
-        self.px2 += la.square_().sum(0)
+                self.used_log_sum += la[:valid].sum(0)
+        self.log_sq_sum += la.square_().sum(0)
 
     def _update_row_blocks(self, e: torch.Tensor, k0: int) -> None:
         r = e.shape[0]
@@ -291,7 +297,7 @@ class MainPass:
             i += take
             if (k + take) % self.k1 == 0:
                 blk = (k + take) // self.k1 - 1
-                self.py += log_abs_into(self.block_vec, torch.empty_like(self.block_vec), self.eps)
+                self.block_log_sum += log_abs_into(self.block_vec, torch.empty_like(self.block_vec), self.eps)
                 for j, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
                     self.block_sq_norms[blk, j] += self.block_vec[a:b].square().sum()
                 self.block_vec.zero_()

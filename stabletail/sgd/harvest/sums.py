@@ -40,22 +40,22 @@ class NoiseSums:
     @functools.cached_property
     def log_sum(self) -> np.ndarray:
         """Per coordinate: the sum over the ``k`` rows of ``log(|e| + eps)``."""
-        return self.main.px.cpu().numpy()
+        return self.main.log_sum.cpu().numpy()
 
     @functools.cached_property
     def log_sq_sum(self) -> np.ndarray:
         """Per coordinate: the sum over the ``k`` rows of ``log(|e| + eps)**2``."""
-        return self.main.px2.cpu().numpy()
+        return self.main.log_sq_sum.cpu().numpy()
 
     @functools.cached_property
     def used_log_sum(self) -> np.ndarray:
         """Per coordinate: :attr:`log_sum` over the ``rows_used`` rows of the row blocks."""
-        return self.main.pxr.cpu().numpy()
+        return self.main.used_log_sum.cpu().numpy()
 
     @functools.cached_property
     def block_log_sum(self) -> np.ndarray:
         """Per coordinate: the sum over the row blocks of ``log(|Y| + eps)`` (``Y`` a block's sum)."""
-        return self.main.py.cpu().numpy()
+        return self.main.block_log_sum.cpu().numpy()
 
     @functools.cached_property
     def noise_norms(self) -> np.ndarray:
