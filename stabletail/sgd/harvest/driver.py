@@ -24,8 +24,7 @@ import numpy as np
 import torch
 
 from ..._validation import check_random_state
-from .. import _torchstats as torchstats
-from .. import protocols
+from .. import _torchstats, protocols
 from .._noisepass import MainPass
 from .batches import Batches, check_loss_value, check_mean_reduction, to_device
 from .options import HarvestOptions, trainable
@@ -113,7 +112,7 @@ def _needs(opts: HarvestOptions) -> frozenset[str]:
 def _extra_accumulators(opts: HarvestOptions, k: int, offsets: Sequence[int],
                         device: torch.device) -> dict[str, Any]:
     """The chosen protocols' own accumulators, by protocol name."""
-    k1, k2 = torchstats.row_blocks(k)
+    k1, k2 = _torchstats.row_blocks(k)
     out = {}
     for name in opts.protocols:
         make = protocols.get(name).accumulator
@@ -173,7 +172,7 @@ def run(
     most = max(b - a for a, b in (shard.rows(k, r) for r in range(shard.world_size)))
     itemsize = torch.empty((), dtype=dtype).element_size()
     keep = opts.store or most * d * itemsize <= opts.buffer_bytes
-    kernels = torchstats.uses_kernels(device, dtype)
+    kernels = _torchstats.uses_kernels(device, dtype)
     chunk_rows = n_own if keep and kernels else max(MIN_CHUNK_ROWS, CHUNK_BYTES // max(1, d * itemsize))
     chunk_rows = max(1, min(max(n_own, 1), chunk_rows))
     seed_base = int(rng.integers(2**62))
@@ -191,12 +190,12 @@ def run(
             total = n_own * (1 if keep else 2) + exact
             bar = stack.enter_context(tqdm(total=total, desc="harvest", leave=False))
         acc_ws = take_workspace("acc", N_ACCUMULATORS * d, device, torch.float64)
-        arena = torchstats.Arena(acc_ws, device)
+        arena = _torchstats.Arena(acc_ws, device)
         # this shard's rows: all of them when kept, one reused chunk when streaming
         rows_ws = stack.enter_context(workspace("rows", (n_own if keep else chunk_rows) * d, device, dtype))
         buf = rows_ws[: (n_own if keep else chunk_rows) * d].view(-1, d)
         if kernels:  # the kernels' parallel regions use as many threads as torch
-            stack.enter_context(torchstats.kernel_threads(torch.get_num_threads()))
+            stack.enter_context(_torchstats.kernel_threads(torch.get_num_threads()))
         stack.enter_context(model_state(model, opts.eval_mode, device))
         gradients = _Gradients(model, loss_fn, params, device, dtype, opts.eval_mode, seed_base, bar)
 
@@ -219,7 +218,7 @@ def run(
                 pass_losses[start:stop] = torch.stack(own_losses).to(torch.float64)
             return pass_losses
 
-        pre = torchstats.PrePass(k, offsets, dtype, device, arena)
+        pre = _torchstats.PrePass(k, offsets, dtype, device, arena)
         losses = shard.all_sum(rows_pass(pre.update))
         zero = shard.combine_first_pass(pre, n_own)
         sq = pre.sq_norms
