@@ -2,7 +2,8 @@
 
 - :func:`harvest` -- the noise of a model at its current parameters, every
   tail-index protocol side by side (:mod:`stabletail.sgd.protocols`), Gaussianity
-  tests and directional statistics, in one tidy table (:class:`HarvestResult`).
+  tests and directional statistics, in one tidy table (:class:`HarvestResult`);
+  its options as one object, :class:`HarvestOptions`.
 - :class:`TailIndexMonitor` -- a hook for a plain training loop that harvests
   every N steps and appends rows to a CSV/JSON log.
 - :func:`gaussianity`, :func:`normality_pvalues` -- per-coordinate normality tests.
@@ -26,7 +27,7 @@ from .datasets import (
 )
 from .direction import bessel_ratio, direction_summary, vmf_kappa
 from .gaussianity import GAUSSIANITY_TESTS, gaussianity, normality_pvalues
-from .harvest import MIN_BATCHES, MODEL, TABLE_COLUMNS, HarvestResult, harvest
+from .harvest import MIN_BATCHES, MODEL, TABLE_COLUMNS, HarvestOptions, HarvestResult, harvest
 from .models import FCN, AlexNetSmall, build_model, linear_hinge_loss
 from .monitor import LOG_COLUMNS, TailIndexMonitor
 from .protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
@@ -34,6 +35,7 @@ from .protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS
 __all__ = [
     "harvest",
     "HarvestResult",
+    "HarvestOptions",
     "MODEL",
     "TABLE_COLUMNS",
     "MIN_BATCHES",

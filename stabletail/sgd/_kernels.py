@@ -27,7 +27,7 @@ Pooled block sums (Mohammadi's ``Y``) are accumulated into one float64 array
 per stream, indexed by the block's global number, so a block that straddles
 tiles, chunks, rows or ranks simply receives several partial sums. A stream is
 one (variant, scope) pair: variant 0 takes every column, variant 1 only the
-columns with non-zero noise (``pc`` counts them, ``nzcol`` lists them); scope
+columns with non-zero noise (``nonzero_before`` counts them, ``nonzero_cols`` lists them); scope
 is a parameter tensor or the whole model. Zero-noise columns hold an exact 0
 in the noise, so a segment of original columns between two block boundaries of
 variant 1 has the same sum as the compacted segment. Each row tile is walked
@@ -160,23 +160,23 @@ def _log_of(b, short):
 
 
 @jit(inline="always")
-def _block_end(v, blk, base, bsz, a_s, t1, pc, nzcol):
+def _block_end(v, blk, base, bsz, a_s, t1, nonzero_before, nonzero_cols):
     """First column (before ``t1``) of block ``blk + 1`` of a stream whose row starts at
     position ``base``; ``t1`` when that block starts at or after ``t1``.
 
     Variant 0 takes the columns from ``a_s`` on; variant 1 only the non-zero-noise ones
-    (``pc[j]``: how many precede column ``j``; ``nzcol``: their list).
+    (``nonzero_before[j]``: how many precede column ``j``; ``nonzero_cols``: their list).
     """
     cend = (blk + 1) * bsz - base
     if v == 0:
         return min(a_s + cend, t1)
-    if cend >= pc[t1] - pc[a_s]:
+    if cend >= nonzero_before[t1] - nonzero_before[a_s]:
         return t1
-    return nzcol[pc[a_s] + cend]
+    return nonzero_cols[nonzero_before[a_s] + cend]
 
 
 @jit(inline="always")
-def _fix_logs(row, er, px_t, px2_t, pxr_t, sep, w, short):
+def _fix_logs(row, er, log_sum_t, log_sq_sum_t, used_log_sum_t, sep, w, short):
     """Redo exactly the logs of zero or subnormal ``|e| + eps`` (``eps = 0``) of one row."""
     for j in range(w):
         v = np.float64(abs(row[j]) + er)
@@ -184,31 +184,33 @@ def _fix_logs(row, er, px_t, px2_t, pxr_t, sep, w, short):
         if _is_special(b, _S64, _E64):
             good = math.log(v)
             bad = _log_of(b, short)
-            px_t[j] += good - bad
-            px2_t[j] += good * good - bad * bad
+            log_sum_t[j] += good - bad
+            log_sq_sum_t[j] += good * good - bad * bad
             if sep:
-                pxr_t[j] += good - bad
+                used_log_sum_t[j] += good - bad
 
 
 @jit(fastmath=_FM)
-def _main_tile(
-    ti, g, k0, t0, t1, li, gf, inv_sd, er, eps, nl,
-    px, px2, pxr, sep_pxr, rsq_t,
-    k1, rows_used, bv, py, bsq_t,
-    directions, wts, us, um,
-    n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-    hb, hp, hs, tb, tp, ts,
-    short,
-):
+def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, streams, rsq_t, bsq_t, heads,
+               tails):
     """:func:`mainpass` on the columns ``[t0, t1)`` of parameter tensor ``li`` (tile ``ti``).
 
     Writes only the tile's columns of the per-coordinate sums and the block sums
     that lie wholly inside one of its rows (no other tile touches those). Its parts
     of the row norms go to ``rsq_t[i]``, of the row-block norms to ``bsq_t[i]`` (``i``:
     the row closing the block), and of the first and last block of every stream
-    through each row to ``hb, hp, hs`` and ``tb, tp, ts`` (``[ti, i, slot]``: index into
-    ``yp``/``ys`` or -1, then the sums), for :func:`mainpass` to add in tile order.
+    through each row to ``heads`` and ``tails`` (each ``(block, raw, std)`` indexed
+    ``[ti, i, slot]``: the block's index into the stream sums or -1, then its partial sums),
+    for :func:`mainpass` to add in tile order. The records are those of :func:`mainpass`.
     """
+    g_full, inv_sd, er, eps, short = noise
+    log_sum, log_sq_sum, used_log_sum, separate_used, _ = coord
+    k1, rows_used, block_vec, block_log_sum, _ = row_blocks
+    with_directions, inv_norms, unit_sums, unit_sum_model = directions
+    n_variants, first_col, length, block_size, first_sum = streams[:5]
+    nonzero_before, nonzero_cols, raw_sums, std_sums = streams[5:]
+    head_block, head_raw, head_std = heads
+    tail_block, tail_raw, tail_std = tails
     r = g.shape[0]
     ns = nl + 1
     w = t1 - t0
@@ -219,10 +221,11 @@ def _main_tile(
     cur_p = np.empty(2 * n_variants)  # sums of the block being walked
     cur_s = np.empty(2 * n_variants)
     # loops over views from index 0 vectorise (no wrap-around of negative indices)
-    gf_t, isd_t, px_t, px2_t = gf[t0:t1], inv_sd[t0:t1], px[t0:t1], px2[t0:t1]
-    pxr_t, bv_t, py_t = pxr[t0:t1], bv[t0:t1], py[t0:t1]  # bv, py: empty without row blocks
-    us_t, um_t = us[t0:t1], um[t0:t1]  # empty without directions
-    if directions:  # sums over the rows in the rows' dtype, as a matrix-vector product would be
+    g_full_t, isd_t = g_full[t0:t1], inv_sd[t0:t1]
+    log_sum_t, log_sq_sum_t, used_log_sum_t = log_sum[t0:t1], log_sq_sum[t0:t1], used_log_sum[t0:t1]
+    block_vec_t, block_log_sum_t = block_vec[t0:t1], block_log_sum[t0:t1]  # empty without row blocks
+    unit_sums_t, unit_sum_model_t = unit_sums[t0:t1], unit_sum_model[t0:t1]  # empty without directions
+    if with_directions:  # sums over the rows in the rows' dtype, as a matrix-vector product would be
         ul = np.zeros_like(g[0, t0:t1])
         ml = np.zeros_like(g[0, t0:t1])
     for i in range(0, r, 2):
@@ -230,9 +233,9 @@ def _main_tile(
         k = k0 + i
         row0 = g[i, t0:t1]
         row1 = g[i + 1, t0:t1] if two else row0
-        if directions:
-            wl0, wm0 = wts[k, li], wts[k, nl]
-            wl1, wm1 = (wts[k + 1, li], wts[k + 1, nl]) if two else (wl0 - wl0, wm0 - wm0)
+        if with_directions:
+            wl0, wm0 = inv_norms[k, li], inv_norms[k, nl]
+            wl1, wm1 = (inv_norms[k + 1, li], inv_norms[k + 1, nl]) if two else (wl0 - wl0, wm0 - wm0)
             for j in range(w):
                 x0 = row0[j]
                 x1 = row1[j]
@@ -243,7 +246,7 @@ def _main_tile(
         nsp = 0
         if two:
             for j in range(w):
-                c = gf_t[j]
+                c = g_full_t[j]
                 e0 = row0[j] - c
                 e1 = row1[j] - c
                 row0[j] = e0
@@ -257,19 +260,19 @@ def _main_tile(
                 nsp += _is_special(b0, _S64, _E64) + _is_special(b1, _S64, _E64)
                 l0 = _log_of(b0, short)
                 l1 = _log_of(b1, short)
-                px_t[j] += l0 + l1
-                px2_t[j] += l0 * l0 + l1 * l1
+                log_sum_t[j] += l0 + l1
+                log_sq_sum_t[j] += l0 * l0 + l1 * l1
         else:
             for j in range(w):
-                e0 = row0[j] - gf_t[j]
+                e0 = row0[j] - g_full_t[j]
                 row0[j] = e0
                 f0 = np.float64(e0)
                 acc0 += f0 * f0
                 b0 = _f64_as_i64(np.float64(abs(e0) + er))
                 nsp += _is_special(b0, _S64, _E64)
                 l0 = _log_of(b0, short)
-                px_t[j] += l0
-                px2_t[j] += l0 * l0
+                log_sum_t[j] += l0
+                log_sq_sum_t[j] += l0 * l0
         rsq_t[i] = acc0
         if two:
             rsq_t[i + 1] = acc1
@@ -278,31 +281,33 @@ def _main_tile(
             kq = k + q
             row = row1 if q else row0
             in_rows = k1 >= 2 and kq < rows_used
-            if in_rows and sep_pxr:
+            if in_rows and separate_used:
                 for j in range(w):
-                    pxr_t[j] += _log_of(_f64_as_i64(np.float64(abs(row[j]) + er)), short)
+                    used_log_sum_t[j] += _log_of(_f64_as_i64(np.float64(abs(row[j]) + er)), short)
             if nsp:  # zero (eps = 0) or subnormal |e| + eps: redo those logs exactly
-                _fix_logs(row, er, px_t, px2_t, pxr_t, in_rows and sep_pxr, w, short)
+                _fix_logs(row, er, log_sum_t, log_sq_sum_t, used_log_sum_t, in_rows and separate_used, w,
+                          short)
             # the blocks of every stream through this row's tile: one walk over the segments
             # between consecutive block boundaries of any stream (the row-block sums ride along)
-            hb[ti, iq] = -1  # no first or last block (yet)
-            tb[ti, iq] = -1
+            head_block[ti, iq] = -1  # no first or last block (yet)
+            tail_block[ti, iq] = -1
             m = 0
             for v in range(n_variants):
                 for sc in (li, nl):
                     sid = v * ns + sc
-                    n_s = s_n[sid]
-                    bsz = s_b[sid]
+                    n_s = length[sid]
+                    bsz = block_size[sid]
                     if bsz < 2 or n_s == 0:
                         continue
-                    a_s = s_a[sid]
-                    c = (t0 - a_s) if v == 0 else (pc[t0] - pc[a_s])
+                    a_s = first_col[sid]
+                    c = (t0 - a_s) if v == 0 else (nonzero_before[t0] - nonzero_before[a_s])
                     if c >= n_s:  # only zero-noise columns left: they add nothing
                         continue
                     st_sid[m] = sid
                     st_blk[m] = (kq * n_s + c) // bsz
                     st_first[m] = st_blk[m]
-                    st_next[m] = _block_end(v, st_blk[m], kq * n_s, bsz, a_s, t1, pc, nzcol)
+                    st_next[m] = _block_end(v, st_blk[m], kq * n_s, bsz, a_s, t1, nonzero_before,
+                                            nonzero_cols)
                     cur_p[m] = 0.0
                     cur_s[m] = 0.0
                     m += 1
@@ -316,7 +321,7 @@ def _main_tile(
                 sp = 0.0
                 sw = 0.0
                 if in_rows:
-                    bseg = bv_t[j - t0 : jend - t0]
+                    bseg = block_vec_t[j - t0 : jend - t0]
                     for jj in range(seg.size):
                         ef = np.float64(seg[jj])
                         sp += ef
@@ -332,157 +337,130 @@ def _main_tile(
                     cur_s[q2] += sw
                     if st_next[q2] == jend and jend < t1:  # the block ends here, the next starts
                         sid = st_sid[q2]
-                        y = s_yoff[sid] + st_blk[q2]
+                        y = first_sum[sid] + st_blk[q2]
                         if st_blk[q2] == st_first[q2]:  # it may have begun in another tile or row
-                            hb[ti, iq, q2] = y
-                            hp[ti, iq, q2] = cur_p[q2]
-                            hs[ti, iq, q2] = cur_s[q2]
+                            head_block[ti, iq, q2] = y
+                            head_raw[ti, iq, q2] = cur_p[q2]
+                            head_std[ti, iq, q2] = cur_s[q2]
                         else:  # wholly inside this tile's row: no other tile adds to it
-                            yp[y] += cur_p[q2]
-                            ys[y] += cur_s[q2]
+                            raw_sums[y] += cur_p[q2]
+                            std_sums[y] += cur_s[q2]
                         cur_p[q2] = 0.0
                         cur_s[q2] = 0.0
                         v = sid // ns
                         st_blk[q2] += 1
-                        st_next[q2] = _block_end(v, st_blk[q2], kq * s_n[sid], s_b[sid], s_a[sid], t1, pc,
-                                                 nzcol)
+                        st_next[q2] = _block_end(v, st_blk[q2], kq * length[sid], block_size[sid],
+                                                 first_col[sid], t1, nonzero_before, nonzero_cols)
                 j = jend
             for q2 in range(m):  # the open block: it may go on in another tile or row
-                y = s_yoff[st_sid[q2]] + st_blk[q2]
+                y = first_sum[st_sid[q2]] + st_blk[q2]
                 if st_blk[q2] == st_first[q2]:
-                    hb[ti, iq, q2] = y
-                    hp[ti, iq, q2] = cur_p[q2]
-                    hs[ti, iq, q2] = cur_s[q2]
+                    head_block[ti, iq, q2] = y
+                    head_raw[ti, iq, q2] = cur_p[q2]
+                    head_std[ti, iq, q2] = cur_s[q2]
                 else:
-                    tb[ti, iq, q2] = y
-                    tp[ti, iq, q2] = cur_p[q2]
-                    ts[ti, iq, q2] = cur_s[q2]
+                    tail_block[ti, iq, q2] = y
+                    tail_raw[ti, iq, q2] = cur_p[q2]
+                    tail_std[ti, iq, q2] = cur_s[q2]
             if in_rows and (kq + 1) % k1 == 0:
                 acc = 0.0
                 for j in range(w):
-                    py_t[j] += _log(abs(bv_t[j]) + eps)
-                    acc += bv_t[j] * bv_t[j]
-                    bv_t[j] = 0.0
+                    block_log_sum_t[j] += _log(abs(block_vec_t[j]) + eps)
+                    acc += block_vec_t[j] * block_vec_t[j]
+                    block_vec_t[j] = 0.0
                 bsq_t[iq] = acc
-    if directions:
+    if with_directions:
         for j in range(w):
-            us_t[j] += ul[j]
-            um_t[j] += ml[j]
+            unit_sums_t[j] += ul[j]
+            unit_sum_model_t[j] += ml[j]
 
 
-def _main_tiles(
-    g,
-    k0,
-    tiles,
-    gf,
-    inv_sd,
-    er,
-    eps,
-    nl,
-    px,
-    px2,
-    pxr,
-    sep_pxr,
-    prsq,
-    k1,
-    rows_used,
-    bv,
-    py,
-    pbsq,
-    directions,
-    wts,
-    us,
-    um,
-    n_variants,
-    s_a,
-    s_n,
-    s_b,
-    s_yoff,
-    pc,
-    nzcol,
-    yp,
-    ys,
-    hb,
-    hp,
-    hs,
-    tb,
-    tp,
-    ts,
-    short,
-):
+def _main_tiles(g, k0, tiles, nl, noise, coord, row_blocks, directions, streams, part_rsq, part_bsq, heads,
+                tails):
     for ti in prange(tiles.shape[0]):
-        _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], gf, inv_sd, er, eps, nl,
-                   px, px2, pxr, sep_pxr, prsq[ti], k1, rows_used, bv, py, pbsq[ti], directions, wts, us, um,
-                   n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys, hb, hp, hs, tb, tp, ts, short)
+        _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], nl, noise, coord, row_blocks,
+                   directions, streams, part_rsq[ti], part_bsq[ti], heads, tails)
 
 
 _main_ser, _main_par = jit_variants(_main_tiles)
 
 
 @jit
-def mainpass(
-    g, k0, gf, inv_sd, eps_row, eps, offsets, tile,
-    px, px2, pxr, sep_pxr, rsq,
-    k1, rows_used, bv, py, bsq,
-    directions, wts, us, um,
-    n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-    short, parallel,
-):
+def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, parallel):
     """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
 
-    Per coordinate (float64): ``px += log(|e| + eps)``, ``px2 += log(...)**2``
-    (``pxr`` the same over the first ``rows_used`` rows when ``sep_pxr``); row
-    blocks of ``k1`` rows: ``bv`` collects the sums, and when a block closes,
-    ``py += log(|bv| + eps)`` and ``bsq[block, l] += sum bv**2`` (``k1 < 2``: none);
-    ``rsq[k, l] += sum e**2``; with ``directions``: ``us += wts[k, l] g`` and
-    ``um += wts[k, -1] g`` (raw gradients; summed over the rows of a call in the rows'
-    dtype, then added); the block sums of every stream of the ``n_variants`` variants:
-    ``yp`` of ``e``, ``ys`` of ``e * inv_sd``. The noise is ``e = g - gf`` and
-    ``|e| + eps_row[0]`` in the rows' dtype; ``short`` picks :func:`_log_short` for its
-    log (float32 rows). Rows go in pairs through the per-coordinate sums, which halves
-    the traffic of the accumulators.
+    The accumulators come as records (tuples), one per group:
 
-    The column tiles (:func:`_tiles`) are independent; with ``parallel`` numba's
-    threads share them. What crosses tiles -- the row norms, the row-block norms and
-    the block sums that begin or end in a tile's row -- is kept per tile and added
-    here in tile order, so the result is the same bits with any number of threads.
+    - ``noise = (g_full, inv_sd, eps_row, eps, short)``: the noise is ``e = g - g_full`` and
+      ``|e| + eps_row[0]`` in the rows' dtype; ``short`` picks :func:`_log_short` for its
+      log (float32 rows);
+    - ``layout = (offsets, tile)``: the layer boundaries and the tile width;
+    - ``coord = (log_sum, log_sq_sum, used_log_sum, separate_used, row_sq_norms)``: per
+      coordinate (float64) ``log_sum += log(|e| + eps)``, ``log_sq_sum += log(...)**2``
+      (``used_log_sum`` the same over the first ``rows_used`` rows when ``separate_used``);
+      ``row_sq_norms[k, l] += sum e**2``;
+    - ``row_blocks = (k1, rows_used, block_vec, block_log_sum, block_sq_norms)``: row blocks of
+      ``k1`` rows: ``block_vec`` collects the sums, and when a block closes,
+      ``block_log_sum += log(|block_vec| + eps)`` and ``block_sq_norms[block, l] +=
+      sum block_vec**2`` (``k1 < 2``: none);
+    - ``directions = (on, inv_norms, unit_sums, unit_sum_model)``: ``unit_sums +=
+      inv_norms[k, l] g`` and ``unit_sum_model += inv_norms[k, -1] g`` (raw gradients; summed
+      over the rows of a call in the rows' dtype, then added);
+    - ``streams = (n_variants, first_col, length, block, first_sum, nonzero_before,
+      nonzero_cols, raw_sums, std_sums)``: the block sums of every stream (a variant and a
+      scope; its first column, entries per row, block size and the index of its first block
+      sum) of the ``n_variants`` variants, ``raw_sums`` of ``e`` and ``std_sums`` of
+      ``e * inv_sd``; ``nonzero_before[j]`` counts the non-zero-noise columns before ``j``,
+      ``nonzero_cols`` lists them.
+
+    Rows go in pairs through the per-coordinate sums, which halves the traffic of the
+    accumulators. The column tiles (:func:`_tiles`) are independent; with ``parallel``
+    numba's threads share them. What crosses tiles -- the row norms, the row-block norms and
+    the block sums that begin or end in a tile's row -- is kept per tile and added here in
+    tile order, so the result is the same bits with any number of threads.
     """
+    g_full, inv_sd, eps_row, eps, short = noise
+    offsets, tile = layout
+    row_sq_norms = coord[4]
+    k1, rows_used, _, _, block_sq_norms = row_blocks
+    n_variants = streams[0]
+    raw_sums, std_sums = streams[7], streams[8]
     r = g.shape[0]
     tiles = _tiles(offsets, tile)
     nt = tiles.shape[0]
     nslot = 2 * n_variants
-    prsq = np.empty((nt, r))
-    pbsq = np.zeros((nt, r))
-    hb = np.empty((nt, r, nslot), dtype=np.int64)
-    tb = np.empty((nt, r, nslot), dtype=np.int64)
-    hp, hs = np.empty((nt, r, nslot)), np.empty((nt, r, nslot))
-    tp, ts = np.empty((nt, r, nslot)), np.empty((nt, r, nslot))
+    part_rsq = np.empty((nt, r))
+    part_bsq = np.zeros((nt, r))
+    head_block = np.empty((nt, r, nslot), dtype=np.int64)
+    tail_block = np.empty((nt, r, nslot), dtype=np.int64)
+    head_raw, head_std = np.empty((nt, r, nslot)), np.empty((nt, r, nslot))
+    tail_raw, tail_std = np.empty((nt, r, nslot)), np.empty((nt, r, nslot))
+    heads = (head_block, head_raw, head_std)
+    tails = (tail_block, tail_raw, tail_std)
     nl = offsets.size - 1
-    er = eps_row[0]
+    tile_noise = (g_full, inv_sd, eps_row[0], eps, short)
     if parallel:
-        _main_par(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py,
-                  pbsq, directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-                  hb, hp, hs, tb, tp, ts, short)
+        _main_par(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, part_rsq, part_bsq,
+                  heads, tails)
     else:
-        _main_ser(g, k0, tiles, gf, inv_sd, er, eps, nl, px, px2, pxr, sep_pxr, prsq, k1, rows_used, bv, py,
-                  pbsq, directions, wts, us, um, n_variants, s_a, s_n, s_b, s_yoff, pc, nzcol, yp, ys,
-                  hb, hp, hs, tb, tp, ts, short)
+        _main_ser(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, part_rsq, part_bsq,
+                  heads, tails)
     for ti in range(nt):
         li = tiles[ti, 2]
         for i in range(r):
             kq = k0 + i
-            rsq[kq, li] += prsq[ti, i]
+            row_sq_norms[kq, li] += part_rsq[ti, i]
             if k1 >= 2 and kq < rows_used and (kq + 1) % k1 == 0:
-                bsq[kq // k1, li] += pbsq[ti, i]
+                block_sq_norms[kq // k1, li] += part_bsq[ti, i]
             for q2 in range(nslot):
-                y = hb[ti, i, q2]
+                y = head_block[ti, i, q2]
                 if y >= 0:
-                    yp[y] += hp[ti, i, q2]
-                    ys[y] += hs[ti, i, q2]
-                y = tb[ti, i, q2]
+                    raw_sums[y] += head_raw[ti, i, q2]
+                    std_sums[y] += head_std[ti, i, q2]
+                y = tail_block[ti, i, q2]
                 if y >= 0:
-                    yp[y] += tp[ti, i, q2]
-                    ys[y] += ts[ti, i, q2]
+                    raw_sums[y] += tail_raw[ti, i, q2]
+                    std_sums[y] += tail_std[ti, i, q2]
 
 
 _INF_BITS = 0x7FF0000000000000  # bits of +inf; positive floats order like their bit patterns

@@ -18,8 +18,10 @@ the same partition (equal to float rounding):
   straddles two ranks receives a partial sum from each and the all-reduce
   completes it.
 
-The harvest itself is :func:`stabletail.sgd.harvest`'s (one private core); this
-module only supplies the hooks that combine the ranks' accumulators.
+The harvest itself is :func:`stabletail.sgd.harvest`'s (one core,
+:func:`stabletail.sgd.harvest.run`); this module only supplies a shard
+(:class:`CollectiveShard`, a :class:`~stabletail.sgd.harvest.LocalShard`) whose hooks
+combine the ranks' accumulators.
 
 Launch one process per device with ``torchrun`` (see ``docs/scaling.md``)::
 
@@ -33,7 +35,7 @@ every rank.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -41,12 +43,11 @@ import torch.distributed as dist
 
 from .._typing import SeedLike
 from .._validation import check_choice, check_int
-from . import _torchstats
-from .gaussianity import GAUSSIANITY_TESTS
-from .harvest import HarvestResult, LocalShard, run
-from .protocols import PROTOCOLS
+from ._noisepass import MainPass
+from ._torchstats import PrePass, row_blocks
+from .harvest import HarvestOptions, HarvestResult, LocalShard, run
 
-__all__ = ["harvest_distributed", "init_distributed", "rank_rows"]
+__all__ = ["CollectiveShard", "harvest_distributed", "init_distributed", "rank_rows"]
 
 F64 = torch.float64
 
@@ -97,7 +98,7 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     k = check_int("k", k, 1)
     world_size = check_int("world_size", world_size, 1)
     rank = check_int("rank", rank, 0, world_size - 1)
-    k1, k2 = _torchstats.row_blocks(k)
+    k1, k2 = row_blocks(k)
     unit, units = (k1, k2) if k1 >= 2 else (1, k)
     # ceilings: when there are fewer units than ranks, the last ranks are the idle ones
     start = unit * -(-units * rank // world_size)
@@ -107,12 +108,13 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     return start, stop
 
 
-class _Collective(LocalShard):
-    """The hooks that turn per-rank accumulators into the whole-partition ones."""
+class CollectiveShard(LocalShard):
+    """The rows of this rank of ``group``; hooks that turn per-rank accumulators into whole-partition ones."""
 
     def __init__(self, group: Any) -> None:
+        super().__init__()
         self.group = group
-        self.world = dist.get_world_size(group)
+        self.world_size = dist.get_world_size(group)
         self.rank = dist.get_rank(group)
         self.src = dist.get_global_rank(group, 0) if group is not None else 0
 
@@ -124,18 +126,18 @@ class _Collective(LocalShard):
         return random_state
 
     def rows(self, k: int, rank: int | None = None) -> tuple[int, int]:
-        return rank_rows(k, self.world, self.rank if rank is None else rank)
+        return rank_rows(k, self.world_size, self.rank if rank is None else rank)
 
-    def sum_(self, t: torch.Tensor) -> torch.Tensor:
+    def all_sum(self, t: torch.Tensor) -> torch.Tensor:
         dist.all_reduce(t, op=dist.ReduceOp.SUM, group=self.group)
         return t
 
-    def any_(self, flag: bool) -> bool:
+    def any_shard(self, flag: bool) -> bool:
         t = torch.tensor(float(flag), dtype=F64, device=self.device)
         dist.all_reduce(t, op=dist.ReduceOp.MAX, group=self.group)
         return bool(t.item())
 
-    def prepass(self, pre: _torchstats.PrePass, n_rows: int) -> torch.Tensor:
+    def combine_first_pass(self, pre: PrePass, n_rows: int) -> torch.Tensor:
         """Make ``pre`` hold the sums of every rank's rows, shifted by global row 0.
 
         Returns the zero-noise mask of the whole partition (True where every
@@ -154,22 +156,15 @@ class _Collective(LocalShard):
         else:
             s1, s2 = torch.zeros_like(pre.s1), torch.zeros_like(pre.s2)
             same = torch.ones(d, dtype=F64, device=device)
-        pre.first, pre.s1, pre.s2 = first, self.sum_(s1), self.sum_(s2)
-        self.sum_(pre.sq_norms)
+        pre.first, pre.s1, pre.s2 = first, self.all_sum(s1), self.all_sum(s2)
+        self.all_sum(pre.sq_norms)
         dist.all_reduce(same, op=dist.ReduceOp.MIN, group=self.group)
         return same == 1.0
 
-    def mainpass(self, main: _torchstats.MainPass) -> None:
+    def combine_noise_pass(self, main: MainPass) -> None:
         """Make ``main`` hold the noise statistics of every rank's rows."""
-        sums = [main.px, main.px2, main.row_sq_norms, main.py, main.block_sq_norms, main.unit_sums,
-                main.unit_sum_model, main.yp, main.ys]
-        if main.pxr is not main.px:
-            sums.append(main.pxr)
-        if main.gauss_index is not None:
-            sums.append(main.gauss)
-        for t in sums:
-            if t.numel():
-                self.sum_(t)
+        for t in main.summable():
+            self.all_sum(t)
 
 
 def harvest_distributed(
@@ -179,21 +174,8 @@ def harvest_distributed(
     batch_size: int | None = None,
     *,
     group: Any = None,
-    n_batches: int | None = None,
-    sampling: str = "partition",
-    full_gradient: str = "mean",
-    protocols: Sequence[str] = PROTOCOLS,
-    zeros: Sequence[str] = ("included", "excluded"),
-    per_coordinate_estimator: str = "mohammadi",
-    n_coordinates: int | None = None,
-    gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
-    n_gaussianity: int = 1000,
-    directions: bool = True,
-    eval_mode: bool = True,
-    buffer_bytes: int = 1 << 30,
-    eps: float | None = None,
-    level: float = 0.95,
-    random_state: SeedLike = 0,
+    options: HarvestOptions | None = None,
+    **kwargs: Any,
 ) -> HarvestResult:
     """:func:`stabletail.sgd.harvest` with the minibatch gradients shared out over a process group.
 
@@ -211,9 +193,11 @@ def harvest_distributed(
     group : torch.distributed.ProcessGroup, optional
         The process group (default: the default group, which must be
         initialised, e.g. by :func:`init_distributed`).
+    options : HarvestOptions, optional
+        As for :func:`stabletail.sgd.harvest`; ``store`` must be False.
     n_batches, sampling, full_gradient, protocols, zeros, per_coordinate_estimator, \
 n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, level
-        As for :func:`stabletail.sgd.harvest`.
+        As for :func:`stabletail.sgd.harvest` (fields of :class:`~stabletail.sgd.harvest.HarvestOptions`).
     buffer_bytes : int
         Device memory allowed per rank for keeping its share of the gradients
         (one pass); above it each rank streams its rows in two passes.
@@ -238,11 +222,7 @@ n_coordinates, gaussianity_tests, n_gaussianity, directions, eval_mode, eps, lev
     """
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError("torch.distributed is not initialised: call init_distributed() (under torchrun)")
-    return run(
-        model, loss_fn, data, batch_size, _Collective(group), n_batches=n_batches, sampling=sampling,
-        full_gradient=full_gradient, protocols=protocols, zeros=zeros,
-        per_coordinate_estimator=per_coordinate_estimator, n_coordinates=n_coordinates,
-        gaussianity_tests=gaussianity_tests, n_gaussianity=n_gaussianity, directions=directions,
-        eval_mode=eval_mode, store=False, buffer_bytes=buffer_bytes, eps=eps, level=level,
-        random_state=random_state, progress=False,
-    )
+    opts = HarvestOptions.build(options, **kwargs)
+    if opts.store:
+        raise ValueError("store=True is not available in harvest_distributed (no rank holds the whole noise)")
+    return run(model, loss_fn, data, batch_size, opts.replace(progress=False), CollectiveShard(group))

@@ -30,7 +30,7 @@ import torch
 
 from .._io import atomic_write, csv_text
 from .._validation import check_choice, check_int
-from .harvest import MODEL, TABLE_COLUMNS, HarvestResult, harvest
+from .harvest import MODEL, TABLE_COLUMNS, HarvestOptions, HarvestResult, harvest
 
 __all__ = ["TailIndexMonitor", "LOG_COLUMNS"]
 
@@ -56,8 +56,12 @@ class TailIndexMonitor:
         A log directory (needs the ``tensorboard`` package) or an object with
         ``add_scalar(tag, value, step)``; whole-model alphas of every protocol
         are written as ``tail_index/<protocol>/<zeros>``.
+    options : HarvestOptions, optional
+        The harvest's options (default: those of :func:`~stabletail.sgd.harvest`,
+        without a progress bar); checked here, before any training step.
     **harvest_kwargs
-        Passed on to :func:`~stabletail.sgd.harvest`.
+        Fields of :class:`~stabletail.sgd.harvest.HarvestOptions` that replace
+        those of ``options``.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class TailIndexMonitor:
         path: str | os.PathLike[str] | None = None,
         fmt: str = "csv",
         tensorboard: Any = None,
+        options: HarvestOptions | None = None,
         **harvest_kwargs: Any,
     ) -> None:
         self.model = model
@@ -80,8 +85,9 @@ class TailIndexMonitor:
         self.every = check_int("every", every, 1)
         self.path = None if path is None else os.fspath(path)
         self.fmt = check_choice("fmt", fmt, ("csv", "jsonl"))
-        self.harvest_kwargs = dict(harvest_kwargs)
-        self.harvest_kwargs.setdefault("progress", False)
+        if options is None:
+            harvest_kwargs.setdefault("progress", False)
+        self.options = HarvestOptions.build(options, **harvest_kwargs)
         self.rows: list[dict[str, Any]] = []
         self.last: HarvestResult | None = None
         self._writer = tensorboard
@@ -104,7 +110,7 @@ class TailIndexMonitor:
         step = check_int("step", step, 0)
         if step % self.every:
             return None
-        result = harvest(self.model, self.loss_fn, self.data, self.batch_size, **self.harvest_kwargs)
+        result = harvest(self.model, self.loss_fn, self.data, self.batch_size, options=self.options)
         now = time.time()
         new = [{"step": step, "time": now, **row} for row in result.table]
         self.rows.extend(new)

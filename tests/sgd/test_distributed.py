@@ -35,6 +35,9 @@ CONFIGS = {
     # K = 10 random draws of 8 examples, train mode with dropout (seeded per minibatch)
     "random": dict(n=90, batch=8, harvest=dict(sampling="random", n_batches=10, eval_mode=False,
                                                n_gaussianity=10, zeros=("excluded",))),
+    # the protocol of docs/contributing.md (its own accumulator, summed over the ranks), K = 13 streamed
+    "example": dict(n=110, batch=8, harvest=dict(buffer_bytes=0, n_gaussianity=10,
+                                                  protocols=("pooled", "coordinate_blocks"))),
 }
 
 
@@ -66,6 +69,9 @@ def _rank_main(out_dir):
 
     device = init_distributed("cpu")
     import torch.distributed as dist
+    from test_protocol_registry import load_example
+
+    load_example(out_dir)  # registers "coordinate_blocks" in this rank's process
 
     results = {}
     for name in CONFIGS:
@@ -118,11 +124,23 @@ def ranks(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_two_gloo_ranks_equal_one_process(ranks, name):
+def test_two_gloo_ranks_equal_one_process(ranks, name, tmp_path):
     from stabletail.sgd import harvest
 
     model, loss_fn, data, batch, opts = _problem(name)
-    ref = harvest(model, loss_fn, data, batch, random_state=3, progress=False, **opts)
+    if name == "example":
+        from test_protocol_registry import load_example
+
+        from stabletail.sgd.protocols import unregister
+
+        load_example(tmp_path)
+        try:
+            ref = harvest(model, loss_fn, data, batch, random_state=3, progress=False, **opts)
+        finally:
+            unregister("coordinate_blocks")
+        assert {r["protocol"] for r in ref.table} == {"pooled", "coordinate_blocks"}
+    else:
+        ref = harvest(model, loss_fn, data, batch, random_state=3, progress=False, **opts)
     assert ref.status == ("nonfinite" if name == "nonfinite" else "ok")
     if ref.status == "ok":
         assert ref.layers[0]["n_zero"] == 5  # the weights of the always-zero input: "excluded" rows differ

@@ -67,3 +67,48 @@ def test_exact_full_gradient_with_a_mean_loss_still_works():
     model, x, y = _setup()
     res = harvest(model, _mse, (x, y), 50, full_gradient="exact", progress=False)
     assert res.status == "ok" and np.isfinite(res.full_gradient).all()
+
+
+class _OnceOnly:
+    """Re-iterable in form (``iter`` returns a new iterator each time) but its batches come only once."""
+
+    def __init__(self, batches):
+        self.batches, self.used = list(batches), False
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):  # a generator: nothing runs before the first batch is asked for
+        if not self.used:
+            self.used = True
+            yield from self.batches
+
+
+def test_exact_full_gradient_that_finds_the_data_exhausted_says_so():
+    # not recognisable up front (not an iterator itself): the exact pass sees no example
+    model, x, y = _setup()
+    data = _OnceOnly((x[i : i + 23], y[i : i + 23]) for i in range(0, 230, 23))
+    with pytest.raises(ValueError, match="found no data in its pass over data"):
+        harvest(model, _mse, data, full_gradient="exact", progress=False)
+
+
+class _Counted:
+    """Batches that count how often they are iterated (a loader starts its workers each time)."""
+
+    def __init__(self, batches):
+        self.batches, self.iterations = list(batches), 0
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        self.iterations += 1
+        return iter(self.batches)
+
+
+@pytest.mark.parametrize("full_gradient, passes", [("mean", 1), ("exact", 2)])
+def test_data_is_iterated_once_per_pass(full_gradient, passes):
+    model, x, y = _setup()
+    data = _Counted((x[i : i + 23], y[i : i + 23]) for i in range(0, 230, 23))
+    res = harvest(model, _mse, data, full_gradient=full_gradient, progress=False)
+    assert res.status == "ok" and res.n_passes == passes and data.iterations == passes

@@ -21,13 +21,28 @@ On the CPU the row buffer and the accumulators are reused by the next harvest in
 process (each up to 256 MiB), which spares it the page faults of fresh memory.
 
 :func:`stabletail.sgd.distributed.harvest_distributed` runs the same core,
-:func:`run`, over its own shard (the interface of :class:`LocalShard`), whose hooks combine
-the ranks' accumulators after each pass. Modules: :mod:`.api` (the call), :mod:`.options`,
-:mod:`.batches`, :mod:`.driver` (the passes), :mod:`.table` (the rows), :mod:`.result`.
+:func:`run`, over its own shard (a subclass of :class:`LocalShard`), whose hooks combine
+the ranks' accumulators after each pass. Modules: :mod:`.api` (the call), :mod:`.options`
+(:class:`HarvestOptions`, taken by the harvest, the distributed harvest and the monitor),
+:mod:`.batches` (the minibatches and the checks of ``data`` and ``loss_fn``), :mod:`.state`
+(the model's state, restored on exit, and the buffers reused between harvests),
+:mod:`.shard` (the shard interface), :mod:`.driver` (the passes), :mod:`.table` (the rows),
+:mod:`.result` (the columns, :class:`HarvestResult` and its files).
 """
 
 from .api import harvest
-from .driver import LocalShard, run
+from .driver import run
+from .options import HarvestOptions
 from .result import MIN_BATCHES, MODEL, TABLE_COLUMNS, HarvestResult
+from .shard import LocalShard
 
-__all__ = ["harvest", "HarvestResult", "MODEL", "TABLE_COLUMNS", "MIN_BATCHES", "LocalShard", "run"]
+__all__ = [
+    "harvest",
+    "HarvestOptions",
+    "HarvestResult",
+    "MODEL",
+    "TABLE_COLUMNS",
+    "MIN_BATCHES",
+    "LocalShard",
+    "run",
+]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import torch
 
-from ..._typing import SeedLike
-from ..gaussianity import GAUSSIANITY_TESTS
-from ..protocols import (
-    PROTOCOLS,
-)
-from .driver import LocalShard, run
+from .driver import run
+from .options import HarvestOptions
 from .result import HarvestResult
+from .shard import LocalShard
+
+__all__ = ["harvest"]
 
 
 def harvest(
@@ -21,23 +20,8 @@ def harvest(
     data: Any,
     batch_size: int | None = None,
     *,
-    n_batches: int | None = None,
-    sampling: str = "partition",
-    full_gradient: str = "mean",
-    protocols: Sequence[str] = PROTOCOLS,
-    zeros: Sequence[str] = ("included", "excluded"),
-    per_coordinate_estimator: str = "mohammadi",
-    n_coordinates: int | None = None,
-    gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS,
-    n_gaussianity: int = 1000,
-    directions: bool = True,
-    eval_mode: bool = True,
-    store: bool = False,
-    buffer_bytes: int = 1 << 30,
-    eps: float | None = None,
-    level: float = 0.95,
-    random_state: SeedLike = 0,
-    progress: bool | None = None,
+    options: HarvestOptions | None = None,
+    **kwargs: Any,
 ) -> HarvestResult:
     """Measure the stochastic gradient noise of ``model`` at its current parameters.
 
@@ -57,6 +41,9 @@ def harvest(
         ``status="inconsistent_batches"`` otherwise.
     batch_size : int, optional
         Minibatch size (required for tensors; ignored for an iterable).
+    options : HarvestOptions, optional
+        Every option below as one object; keywords given as well replace its
+        fields. An unknown keyword raises :class:`TypeError`.
     n_batches : int, optional
         ``K``. Partition: the first ``K`` batches (default: all full batches; a
         trailing partial batch is left out). Random: required.
@@ -121,11 +108,4 @@ def harvest(
     ``.grad`` and the global grad mode and RNG state are the same after the
     call as before, also when it raises.
     """
-    return run(
-        model, loss_fn, data, batch_size, LocalShard(), n_batches=n_batches, sampling=sampling,
-        full_gradient=full_gradient, protocols=protocols, zeros=zeros,
-        per_coordinate_estimator=per_coordinate_estimator, n_coordinates=n_coordinates,
-        gaussianity_tests=gaussianity_tests, n_gaussianity=n_gaussianity, directions=directions,
-        eval_mode=eval_mode, store=store, buffer_bytes=buffer_bytes, eps=eps, level=level,
-        random_state=random_state, progress=progress,
-    )
+    return run(model, loss_fn, data, batch_size, HarvestOptions.build(options, **kwargs), LocalShard())

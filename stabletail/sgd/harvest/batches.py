@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import math
 from typing import Any, Iterable, Iterator
 
@@ -10,35 +11,37 @@ import torch
 
 from ..._validation import check_int
 
-_DATA_HELP = "data must be a pair (X, y) of torch tensors or an iterable of (x, y) tensor batches"
+__all__ = ["Batches", "check_batch", "check_data", "check_loss_value", "check_mean_reduction", "to_device"]
+
+DATA_HELP = "data must be a pair (X, y) of torch tensors or an iterable of (x, y) tensor batches"
 
 
-def _check_data(data: Any) -> None:
+def check_data(data: Any) -> None:
     """Refuse, up front and by name, what ``data`` cannot be."""
     if isinstance(data, (tuple, list)):
         tensors = [torch.is_tensor(t) for t in data]
         if len(data) == 0:
-            raise ValueError(f"{_DATA_HELP}; got an empty {type(data).__name__}")
+            raise ValueError(f"{DATA_HELP}; got an empty {type(data).__name__}")
         if all(tensors) and len(data) != 2:
-            raise TypeError(f"{_DATA_HELP}; got a {type(data).__name__} of {len(data)} tensors")
+            raise TypeError(f"{DATA_HELP}; got a {type(data).__name__} of {len(data)} tensors")
         if len(data) == 2 and any(tensors) and not all(tensors):
             kinds = ", ".join(type(t).__name__ for t in data)
-            raise TypeError(f"{_DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
+            raise TypeError(f"{DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
         if len(data) == 2 and not any(tensors) and not all(isinstance(b, (tuple, list)) for b in data):
             kinds = ", ".join(type(t).__name__ for t in data)
-            raise TypeError(f"{_DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
+            raise TypeError(f"{DATA_HELP}; got ({kinds}) (convert with torch.as_tensor)")
     elif isinstance(data, (dict, str, bytes)) or torch.is_tensor(data) or not hasattr(data, "__iter__"):
-        raise TypeError(f"{_DATA_HELP}; got {type(data).__name__}")
+        raise TypeError(f"{DATA_HELP}; got {type(data).__name__}")
 
 
-def _check_batch(item: Any, i: int) -> None:
+def check_batch(item: Any, i: int) -> None:
     if not (isinstance(item, (tuple, list)) and len(item) >= 2 and torch.is_tensor(item[0])
             and torch.is_tensor(item[1])):
-        raise TypeError(f"{_DATA_HELP}; batch {i} is {type(item).__name__}"
+        raise TypeError(f"{DATA_HELP}; batch {i} is {type(item).__name__}"
                         + (f" of length {len(item)}" if isinstance(item, (tuple, list)) else ""))
 
 
-def _check_loss_value(loss: Any) -> None:
+def check_loss_value(loss: Any) -> None:
     if not (torch.is_tensor(loss) and loss.numel() == 1):
         got = type(loss).__name__ if not torch.is_tensor(loss) else f"a tensor of shape {tuple(loss.shape)}"
         raise TypeError(
@@ -46,7 +49,7 @@ def _check_loss_value(loss: Any) -> None:
         )
 
 
-def _check_mean_reduction(model: Any, loss_fn: Any, x: torch.Tensor, y: torch.Tensor, probe: bool) -> None:
+def check_mean_reduction(model: Any, loss_fn: Any, x: torch.Tensor, y: torch.Tensor, probe: bool) -> None:
     """The exact full gradient weights chunk gradients by their sizes: the loss must be a mean.
 
     A loss module says so (``reduction``); any loss is probed: the mean loss of a batch equals
@@ -68,8 +71,14 @@ def _check_mean_reduction(model: Any, loss_fn: Any, x: torch.Tensor, y: torch.Te
                          "needs the mean loss of each minibatch (e.g. reduction='mean')")
 
 
-class _Batches:
-    """The K minibatches (fixed for both passes) and the exact full-data pass."""
+class Batches:
+    """The ``K`` minibatches of ``data``, fixed for every pass, and every example once (:meth:`full`).
+
+    ``data``, ``batch_size``, ``n_batches`` and ``sampling`` are those of
+    :func:`~stabletail.sgd.harvest`; ``rng`` draws the random minibatches (the
+    same draws on every shard). ``one_shot`` is True for an iterator that can
+    be iterated only once (a generator).
+    """
 
     def __init__(
         self,
@@ -81,7 +90,7 @@ class _Batches:
     ) -> None:
         self.tensors: tuple[torch.Tensor, torch.Tensor] | None = None
         self.iterable: Iterable[Any] | None = None
-        _check_data(data)
+        check_data(data)
         self.one_shot = False
         if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
             x, y = data
@@ -110,7 +119,9 @@ class _Batches:
             if sampling != "partition":
                 raise ValueError("sampling='random' needs data as a pair of tensors (X, y)")
             self.iterable = data
-            self.one_shot = iter(data) is data  # a generator or iterator: one pass only
+            # a generator or iterator: one pass only (asked without calling iter(), which may start
+            # a loader's workers or consume a pass)
+            self.one_shot = isinstance(data, collections.abc.Iterator)
             if n_batches is None:
                 try:
                     k = len(data)  # type: ignore[arg-type]
@@ -131,7 +142,7 @@ class _Batches:
         for item in self.iterable:  # type: ignore[union-attr]
             if count == self.k:
                 break
-            _check_batch(item, count)
+            check_batch(item, count)
             yield item[0], item[1]
             count += 1
         if count < self.k:
@@ -149,12 +160,10 @@ class _Batches:
                 yield item[0], item[1]
 
 
-def _to(t: Any, device: torch.device, dtype: torch.dtype) -> Any:
+def to_device(t: Any, device: torch.device, dtype: torch.dtype) -> Any:
+    """``t`` on ``device``; floating tensors also in ``dtype`` (anything else unchanged)."""
     if torch.is_tensor(t):
         if t.is_floating_point():
             return t.to(device=device, dtype=dtype, non_blocking=True)
         return t.to(device=device, non_blocking=True)
     return t
-
-
-# ----------------------------------------------------------------------------- harvest

@@ -1,132 +1,167 @@
-"""The harvest's passes over the data, on one process (:class:`LocalShard`) or on a rank of
-several (:mod:`stabletail.sgd.distributed` passes its own shard)."""
+"""The harvest's passes over the data, for the rows of one shard.
+
+:func:`run` is the single harvest core: :func:`stabletail.sgd.harvest` calls it
+with a :class:`~stabletail.sgd.harvest.LocalShard` (all rows), and
+:func:`stabletail.sgd.distributed.harvest_distributed` with a shard whose hooks
+combine the ranks' accumulators after each pass.
+
+Passes: the first computes this shard's minibatch gradients and the statistics
+that need no full gradient (:class:`~stabletail.sgd._torchstats.PrePass`);
+with ``full_gradient="exact"`` a pass over all the data gives the full
+gradient; the noise pass (:class:`~stabletail.sgd._noisepass.MainPass`) runs
+over the kept gradients, or recomputes them when they did not fit in
+``buffer_bytes`` (then the losses of both passes are compared).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
-from ..._typing import SeedLike
 from ..._validation import check_random_state
-from .. import _torchstats
-from .batches import _Batches, _check_loss_value, _check_mean_reduction, _to
-from .options import _check_options, _trainable
-from .result import MODEL, HarvestResult
-from .table import _build_table, _direction_rows, _gauss_index, _gauss_rows, _nan_table
+from .. import _torchstats, protocols
+from .._noisepass import MainPass
+from .batches import Batches, check_loss_value, check_mean_reduction, to_device
+from .options import HarvestOptions, trainable
+from .result import HarvestResult
+from .shard import LocalShard
+from .state import give_workspace, model_state, take_workspace, workspace
+from .sums import NoiseSums
+from .table import Layout, direction_rows, empty_tail_table, gaussianity_rows, tail_table
 
-_CHUNK_BYTES = 1 << 22
-_MIN_CHUNK_ROWS = 16
+__all__ = ["run"]
+
+# Rows handed together to the statistics: at least MIN_CHUNK_ROWS (each call streams the
+# d-vector accumulators once, so a chunk needs enough rows to amortise that) or CHUNK_BYTES;
+# kept rows go to the CPU kernels all at once (they need no temporaries).
+CHUNK_BYTES = 1 << 22
+MIN_CHUNK_ROWS = 16
+# d-vectors of accumulators: 4 first-pass (s1, s2, spread, sd), 7 noise-pass, 1 spare
+N_ACCUMULATORS = 12
 
 
-class LocalShard:
-    """Hooks of the single-process harvest; :mod:`stabletail.sgd.distributed` overrides them.
+class _Gradients:
+    """Flat minibatch gradients of ``loss_fn(model(x), y)`` written into rows."""
 
-    A shard computes the minibatch rows ``[start, stop)`` of :meth:`rows`; the
-    hooks turn its accumulators into those of the whole partition after each pass.
+    def __init__(self, model: torch.nn.Module, loss_fn: Callable[[Any, Any], Any], params: list[torch.Tensor],
+                 device: torch.device, dtype: torch.dtype, eval_mode: bool, seed_base: int, bar: Any) -> None:
+        self.model, self.loss_fn, self.params = model, loss_fn, params
+        self.device, self.dtype = device, dtype
+        self.eval_mode, self.seed_base, self.bar = eval_mode, seed_base, bar
+
+    def into(self, x: Any, y: Any, row: torch.Tensor, i: int | None) -> torch.Tensor:
+        """Write the gradient of minibatch ``i`` (None: not a numbered minibatch) into ``row``; its loss."""
+        if i is not None and not self.eval_mode:  # same dropout draws in both passes
+            torch.default_generator.manual_seed(self.seed_base + i)
+            if self.device.type != "cpu":
+                getattr(torch, self.device.type).manual_seed(self.seed_base + i)
+        x, y = to_device(x, self.device, self.dtype), to_device(y, self.device, self.dtype)
+        loss = self.loss_fn(self.model(x), y)
+        check_loss_value(loss)
+        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+        flat = [(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, self.params)]
+        torch.cat(flat, out=row)
+        if self.bar is not None:
+            self.bar.update(1)
+        return loss.detach()
+
+
+def _exact_full_gradient(gradients: _Gradients, batches: Batches, shard: LocalShard, d: int) -> torch.Tensor:
+    """The gradient of the mean loss over every example (chunks weighted by their size), float64.
+
+    Raises
+    ------
+    ValueError
+        When the loss is a sum over the batch (the weights would be wrong) or the
+        pass finds no data (an iterator exhausted by the minibatch passes).
     """
-
-    world, rank = 1, 0
-    device = torch.device("cpu")  # the model's, set by the harvest
-
-    def seed(self, random_state: SeedLike) -> SeedLike:
-        """The random state every shard uses (the same on all)."""
-        return random_state
-
-    def rows(self, k: int, rank: int | None = None) -> tuple[int, int]:
-        """Rows ``[start, stop)`` of shard ``rank`` (default: this one)."""
-        return 0, k
-
-    def sum_(self, t: torch.Tensor) -> torch.Tensor:
-        """Sum ``t`` over the shards, in place."""
-        return t
-
-    def any_(self, flag: bool) -> bool:
-        """True when ``flag`` is True on some shard."""
-        return flag
-
-    def prepass(self, pre: _torchstats.PrePass, n_rows: int) -> torch.Tensor:
-        """Combine the first-pass statistics; return the zero-noise mask."""
-        return pre.zero_mask()
-
-    def mainpass(self, main: _torchstats.MainPass) -> None:
-        """Combine the noise statistics."""
+    device, dtype = gradients.device, gradients.dtype
+    acc = torch.zeros(d, dtype=torch.float64, device=device)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    row = torch.empty(d, dtype=dtype, device=device)
+    for j, (x, y) in enumerate(batches.full()):
+        if j == 0:
+            check_mean_reduction(gradients.model, gradients.loss_fn, to_device(x, device, dtype),
+                                 to_device(y, device, dtype), gradients.eval_mode)
+        if j % shard.world_size == shard.rank:
+            m = int(x.shape[0])
+            gradients.into(x, y, row, None)
+            acc += row.to(torch.float64) * m
+            total += m
+    total = shard.all_sum(total)
+    if float(total) == 0.0:
+        raise ValueError(
+            "full_gradient='exact' found no data in its pass over data: an iterator "
+            "or generator is exhausted after the minibatch passes; pass a list or "
+            "a re-iterable loader, or full_gradient='mean'"
+        )
+    return shard.all_sum(acc) / total
 
 
-# Workspaces for the K x d rows and for the float64 d-vector accumulators are kept between
-# harvests (each up to _KEEP_BYTES) so that a monitor harvesting every N steps does not touch
-# fresh memory (page faults) each time; see docs/sgd.md.
-_N_ACC = 12  # d-vectors of accumulators: 4 first-pass (s1, s2, spread, sd), 7 noise-pass, 1 spare
-_KEEP_BYTES = 1 << 28
-_workspaces: dict[tuple[str, str, torch.dtype], torch.Tensor] = {}
-_workspace_lock = threading.Lock()
+def _needs(opts: HarvestOptions) -> frozenset[str]:
+    """The built-in accumulators the chosen protocols read, and ``"directions"`` when asked for."""
+    needs = set().union(*(protocols.get(name).needs for name in opts.protocols))
+    return frozenset(needs | ({"directions"} if opts.directions else set()))
 
 
-def _take_workspace(role: str, n: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """A 1-D tensor of at least ``n`` elements for ``role`` (reused when one is free)."""
-    with _workspace_lock:
-        ws = _workspaces.pop((role, str(device), dtype), None)
-    if ws is None or ws.numel() < n:
-        ws = torch.empty(n, dtype=dtype, device=device)
-    return ws
+def _extra_accumulators(opts: HarvestOptions, k: int, offsets: Sequence[int],
+                        device: torch.device) -> dict[str, Any]:
+    """The chosen protocols' own accumulators, by protocol name."""
+    k1, k2 = _torchstats.row_blocks(k)
+    out = {}
+    for name in opts.protocols:
+        make = protocols.get(name).accumulator
+        if make is not None:
+            out[name] = make(k=k, offsets=list(offsets), d=offsets[-1], device=device, eps=opts.eps, k1=k1,
+                             rows_used=k1 * k2 if k1 >= 2 else 0)
+    return out
 
 
-def _give_workspace(role: str, ws: torch.Tensor) -> None:
-    # CPU only: torch's CUDA allocator already keeps freed blocks, and device memory is scarcer
-    if ws.device.type == "cpu" and ws.numel() * ws.element_size() <= _KEEP_BYTES:
-        with _workspace_lock:
-            _workspaces[(role, str(ws.device), ws.dtype)] = ws
+def _gauss_index(
+    zero: torch.Tensor, offsets: Sequence[int], m: int, rng: np.random.Generator, device: torch.device
+) -> torch.Tensor | None:
+    """Up to ``m`` seeded coordinates per layer with noise, to gather for the Gaussianity tests."""
+    if m == 0:
+        return None
+    zero_np = zero.cpu().numpy()
+    picks = []
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        nz = a + np.flatnonzero(~zero_np[a:b])
+        if nz.size:
+            picks.append(np.sort(rng.choice(nz, min(m, nz.size), replace=False)))
+    if not picks:
+        return None
+    return torch.from_numpy(np.concatenate(picks)).to(device)
 
 
 def run(
     model: torch.nn.Module,
-    loss_fn: Callable[[Any, Any], torch.Tensor],
+    loss_fn: Callable[[Any, Any], Any],
     data: Any,
     batch_size: int | None,
+    options: HarvestOptions,
     shard: LocalShard,
-    *,
-    n_batches: int | None,
-    sampling: str,
-    full_gradient: str,
-    protocols: Sequence[str],
-    zeros: Sequence[str],
-    per_coordinate_estimator: str,
-    n_coordinates: int | None,
-    gaussianity_tests: Sequence[str] | None,
-    n_gaussianity: int,
-    directions: bool,
-    eval_mode: bool,
-    store: bool,
-    buffer_bytes: int,
-    eps: float | None,
-    level: float,
-    random_state: SeedLike,
-    progress: bool | None,
 ) -> HarvestResult:
-    """The harvest of the rows of ``shard`` (all of them for :class:`LocalShard`)."""
+    """The harvest of the minibatch rows of ``shard`` (all of them for :class:`LocalShard`)."""
     t0 = time.perf_counter()
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    protocols, zeros, tests, n_gaussianity, n_coordinates, buffer_bytes, eps, level = _check_options(
-        sampling, full_gradient, protocols, per_coordinate_estimator, zeros, gaussianity_tests,
-        n_gaussianity, n_coordinates, buffer_bytes, eps, level
-    )
-    names, params, device, dtype = _trainable(model)
+    opts = options
+    names, params, device, dtype = trainable(model)
     shard.device = device
-    random_state = shard.seed(random_state)
+    random_state = shard.seed(opts.random_state)
     rng = check_random_state(random_state)
     offsets = [0]
     for p in params:
         offsets.append(offsets[-1] + p.numel())
     d = offsets[-1]
+    layout = Layout(names, offsets)
 
-    batches = _Batches(data, batch_size, n_batches, sampling, rng)  # the same draws on every shard
-    if batches.one_shot and full_gradient == "exact":
+    batches = Batches(data, batch_size, opts.n_batches, opts.sampling, rng)  # the same draws on every shard
+    if batches.one_shot and opts.full_gradient == "exact":
         raise ValueError(
             "full_gradient='exact' needs a second pass over data, but data is a one-shot iterator "
             "(a generator?): pass a list or a re-iterable loader, or full_gradient='mean'"
@@ -134,165 +169,97 @@ def run(
     k = batches.k
     start, stop = shard.rows(k)
     n_own = stop - start
-    most = max(b - a for a, b in (shard.rows(k, r) for r in range(shard.world)))
+    most = max(b - a for a, b in (shard.rows(k, r) for r in range(shard.world_size)))
     itemsize = torch.empty((), dtype=dtype).element_size()
-    keep = store or most * d * itemsize <= buffer_bytes
-    chunk_rows = max(_MIN_CHUNK_ROWS, _CHUNK_BYTES // max(1, d * itemsize))
-    if keep and _torchstats.uses_kernels(device, dtype):
-        chunk_rows = n_own
+    keep = opts.store or most * d * itemsize <= opts.buffer_bytes
+    kernels = _torchstats.uses_kernels(device, dtype)
+    chunk_rows = n_own if keep and kernels else max(MIN_CHUNK_ROWS, CHUNK_BYTES // max(1, d * itemsize))
     chunk_rows = max(1, min(max(n_own, 1), chunk_rows))
     seed_base = int(rng.integers(2**62))
-    want = set(protocols)
-    if directions:
-        want.add("directions")
-    n_passes = (1 if keep else 2) + (full_gradient == "exact")
+    exact = opts.full_gradient == "exact"
+    n_passes = (1 if keep else 2) + exact
+    progress = opts.progress
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=n_own * (1 if keep else 2) + (full_gradient == "exact"), desc="harvest", leave=False)
+    with contextlib.ExitStack() as stack:
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
 
-    # ------------------------------------------------------------ state to restore
-    modes = [(m, m.training) for m in model.modules()]
-    saved_buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    rng_devices = [device] if device.type != "cpu" else []
-    ws = _take_workspace("rows", (n_own if keep else chunk_rows) * d, device, dtype)
-    acc_ws = _take_workspace("acc", _N_ACC * d, device, torch.float64)
-    arena = _torchstats.Arena(acc_ws, device)
-    threads = contextlib.ExitStack()  # the kernels' parallel regions use as many threads as torch
-    if _torchstats.uses_kernels(device, dtype):
-        threads.enter_context(_torchstats.kernel_threads(torch.get_num_threads()))
-    try:
-        model.train(not eval_mode)
-        with torch.random.fork_rng(devices=rng_devices, device_type=device.type if rng_devices else None):
-            with torch.enable_grad():
+            total = n_own * (1 if keep else 2) + exact
+            bar = stack.enter_context(tqdm(total=total, desc="harvest", leave=False))
+        acc_ws = take_workspace("acc", N_ACCUMULATORS * d, device, torch.float64)
+        arena = _torchstats.Arena(acc_ws, device)
+        # this shard's rows: all of them when kept, one reused chunk when streaming
+        rows_ws = stack.enter_context(workspace("rows", (n_own if keep else chunk_rows) * d, device, dtype))
+        buf = rows_ws[: (n_own if keep else chunk_rows) * d].view(-1, d)
+        if kernels:  # the kernels' parallel regions use as many threads as torch
+            stack.enter_context(_torchstats.kernel_threads(torch.get_num_threads()))
+        stack.enter_context(model_state(model, opts.eval_mode, device))
+        gradients = _Gradients(model, loss_fn, params, device, dtype, opts.eval_mode, seed_base, bar)
 
-                def grad_into(x: Any, y: Any, row: torch.Tensor, i: int | None) -> torch.Tensor:
-                    if i is not None and not eval_mode:  # same dropout draws in both passes
-                        torch.default_generator.manual_seed(seed_base + i)
-                        if device.type != "cpu":
-                            getattr(torch, device.type).manual_seed(seed_base + i)
-                    x, y = _to(x, device, dtype), _to(y, device, dtype)
-                    loss = loss_fn(model(x), y)
-                    _check_loss_value(loss)
-                    grads = torch.autograd.grad(loss, params, allow_unused=True)
-                    flat = [
-                        (g if g is not None else torch.zeros_like(p)).reshape(-1)
-                        for g, p in zip(grads, params)
-                    ]
-                    torch.cat(flat, out=row)
-                    if bar is not None:
-                        bar.update(1)
-                    return loss.detach()
+        def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
+            """One pass over this shard's rows; ``sink(rows, first_row)`` per chunk of rows; the losses."""
+            own_losses = []
+            c0 = start
+            for i, (x, y) in enumerate(batches):
+                if i < start:
+                    continue
+                if i >= stop:
+                    break
+                slot = i - start if keep else i - c0
+                own_losses.append(gradients.into(x, y, buf[slot], i))
+                if i + 1 - c0 == chunk_rows or i + 1 == stop:
+                    sink(buf[c0 - start : i + 1 - start] if keep else buf[: i + 1 - c0], c0)
+                    c0 = i + 1
+            pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+            if own_losses:
+                pass_losses[start:stop] = torch.stack(own_losses).to(torch.float64)
+            return pass_losses
 
-                # this shard's rows: all of them when kept, one reused chunk when streaming
-                buf = ws[: (n_own if keep else chunk_rows) * d].view(-1, d)
-
-                def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
-                    """One pass over this shard's rows; ``sink(rows, first_row)`` per chunk of rows."""
-                    own_losses = []
-                    c0 = start
-                    for i, (x, y) in enumerate(batches):
-                        if i < start:
-                            continue
-                        if i >= stop:
-                            break
-                        slot = i - start if keep else i - c0
-                        own_losses.append(grad_into(x, y, buf[slot], i))
-                        if i + 1 - c0 == chunk_rows or i + 1 == stop:
-                            sink(buf[c0 - start : i + 1 - start] if keep else buf[: i + 1 - c0], c0)
-                            c0 = i + 1
-                    pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
-                    if own_losses:
-                        pass_losses[start:stop] = torch.stack(own_losses).to(torch.float64)
-                    return pass_losses
-
-                pre = _torchstats.PrePass(k, offsets, dtype, device, arena)
-                losses = shard.sum_(rows_pass(pre.update))
-                zero = shard.prepass(pre, n_own)
-                sq = pre.sq_norms
-                n_bad = int(k - (torch.isfinite(sq.sum(1)) & torch.isfinite(losses)).sum().item())
-                if full_gradient == "exact" and n_bad == 0:
-                    acc = torch.zeros(d, dtype=torch.float64, device=device)
-                    total = torch.zeros((), dtype=torch.float64, device=device)
-                    row = torch.empty(d, dtype=dtype, device=device)
-                    for j, (x, y) in enumerate(batches.full()):
-                        if j == 0:
-                            _check_mean_reduction(
-                                model, loss_fn, _to(x, device, dtype), _to(y, device, dtype), eval_mode
-                            )
-                        if j % shard.world == shard.rank:
-                            m = int(x.shape[0])
-                            grad_into(x, y, row, None)
-                            acc += row.to(torch.float64) * m
-                            total += m
-                    total = shard.sum_(total)
-                    if float(total) == 0.0:
-                        raise ValueError(
-                            "full_gradient='exact' found no data in its pass over data: an iterator "
-                            "or generator is exhausted after the minibatch passes; pass a list or "
-                            "a re-iterable loader, or full_gradient='mean'"
-                        )
-                    g_full64 = shard.sum_(acc) / total
-                else:
-                    g_full64 = pre.mean()
-                if not torch.isfinite(g_full64).all():
-                    n_bad = max(n_bad, 1)
-                sd = pre.std(arena.zeros(d))
-                status, message, main = "ok", "", None
-                if n_bad:
-                    status = "nonfinite"
-                    message = f"{n_bad} of {k} minibatch gradients or losses are not finite (diverged?)"
-                else:
-                    inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd)
-                    nz_index = torch.nonzero(~zero).reshape(-1) if bool(zero.any()) else None
-                    gauss_index = _gauss_index(zero, offsets, n_gaussianity, rng, device) if tests else None
-                    norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
-                    inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
-                    main = _torchstats.MainPass(
-                        k,
-                        offsets,
-                        g_full64.to(dtype),
-                        inv_sd,
-                        nz_index,
-                        frozenset(want),
-                        eps,
-                        gauss_index,
-                        inv_norms,
-                        arena,
-                    )
-                    if keep:
-                        for c0 in range(0, n_own, chunk_rows):
-                            main.update(buf[c0 : c0 + chunk_rows], start + c0)
-                    else:
-                        losses2 = rows_pass(main.update)
-                        own = slice(start, stop)
-                        if shard.any_(not torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)):
-                            status = "inconsistent_batches"
-                            message = (
-                                "the two passes over data saw different minibatches (reshuffling loader?)"
-                            )
-                    shard.mainpass(main)
-                    if store:  # the rows now hold the noise
-                        noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
-    finally:
-        threads.close()
-        _give_workspace("rows", ws)
-        for mod, flag in modes:
-            mod.training = flag
-        with torch.no_grad():
-            for b, saved in saved_buffers:
-                b.copy_(saved)
-        if bar is not None:
-            bar.close()
+        pre = _torchstats.PrePass(k, offsets, dtype, device, arena)
+        losses = shard.all_sum(rows_pass(pre.update))
+        zero = shard.combine_first_pass(pre, n_own)
+        sq = pre.sq_norms
+        n_bad = int(k - (torch.isfinite(sq.sum(1)) & torch.isfinite(losses)).sum().item())
+        if exact and n_bad == 0:
+            g_full64 = _exact_full_gradient(gradients, batches, shard, d)
+        else:
+            g_full64 = pre.mean()
+        if not torch.isfinite(g_full64).all():
+            n_bad = max(n_bad, 1)
+        sd = pre.std(arena.zeros(d))
+        status, message, main, noise = "ok", "", None, None
+        if n_bad:
+            status = "nonfinite"
+            message = f"{n_bad} of {k} minibatch gradients or losses are not finite (diverged?)"
+        else:
+            inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd)
+            nz_index = torch.nonzero(~zero).reshape(-1) if bool(zero.any()) else None
+            tests = opts.gaussianity_tests
+            gauss_index = _gauss_index(zero, offsets, opts.n_gaussianity, rng, device) if tests else None
+            norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
+            inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
+            extra = _extra_accumulators(opts, k, offsets, device)
+            main = MainPass(k, offsets, g_full64.to(dtype), inv_sd, nz_index, _needs(opts),
+                                       opts.eps, gauss_index, inv_norms, arena, extra)
+            if keep:
+                for c0 in range(0, n_own, chunk_rows):
+                    main.update(buf[c0 : c0 + chunk_rows], start + c0)
+            else:
+                losses2 = rows_pass(main.update)
+                own = slice(start, stop)
+                if shard.any_shard(not torch.allclose(losses[own], losses2[own], rtol=1e-5, atol=0.0)):
+                    status = "inconsistent_batches"
+                    message = "the two passes over data saw different minibatches (reshuffling loader?)"
+            shard.combine_noise_pass(main)
+            if opts.store:  # the rows now hold the noise
+                noise = buf.to(torch.float64, copy=True).cpu().numpy()  # not the workspace
 
     grad_norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt().cpu().numpy()
     full_np = g_full64.cpu().numpy()
     zero_np = zero.cpu().numpy()
-    layer_names = names + [MODEL]
-    ranges = list(zip(offsets[:-1], offsets[1:])) + [(0, d)]
     layers_tab = [
         {
             "layer": name,
@@ -302,30 +269,31 @@ def run(
             "n_zero": int(zero_np[a:b].sum()),
             "full_grad_norm": float(np.linalg.norm(full_np[a:b])),
         }
-        for i, (name, (a, b)) in enumerate(zip(layer_names, ranges))
+        for i, (name, (a, b)) in enumerate(zip(layout.names, layout.ranges))
     ]
-    common = {"level": level, "n_batches": k, "batch_size": batches.batch_size}
-    pc_alpha = None
+    common = {"level": opts.level, "n_batches": k, "batch_size": batches.batch_size}
+    coord_alpha = None
+    gauss_rows: list[dict[str, Any]] = []
+    dir_rows: list[dict[str, Any]] = []
     if main is None:
-        noise = None
-        table = _nan_table(protocols, layer_names, layers_tab, per_coordinate_estimator, common, status)
-        gauss_rows: list[dict[str, Any]] = []
-        dir_rows: list[dict[str, Any]] = []
+        table = empty_tail_table(opts.protocols, layers_tab, opts.per_coordinate_estimator, common, status)
         noise_norms = np.full_like(grad_norms, np.nan)
     else:
-        if not store:
-            noise = None
-        table, pc_alpha, noise_norms = _build_table(
-            main, protocols, layer_names, ranges, zero_np, sd, eps, level, per_coordinate_estimator,
-            n_coordinates, rng, common, status, k
-        )
-        gauss_rows = _gauss_rows(main, layer_names, offsets, tests, level, random_state) if tests else []
-        dir_rows = _direction_rows(main, layer_names, ranges, grad_norms) if directions else []
-    _give_workspace("acc", acc_ws)  # nothing returned below refers to it
+        sums = NoiseSums(main, layout, zero_np, sd, level=opts.level, n_coordinates=opts.n_coordinates,
+                         per_coordinate_estimator=opts.per_coordinate_estimator, rng=rng)
+        table, states = tail_table(sums, opts.protocols, common, status)
+        noise_norms = sums.noise_norms
+        coord_alpha = (states.get("per_coordinate") or {}).get("alpha")
+        if opts.gaussianity_tests:
+            seed = int(random_state) if isinstance(random_state, (int, np.integer)) else 0
+            gauss_rows = gaussianity_rows(main, layout, opts.gaussianity_tests, opts.level, seed)
+        if opts.directions:
+            dir_rows = direction_rows(main, layout, grad_norms)
+    give_workspace("acc", acc_ws)  # nothing returned below refers to it
     return HarvestResult(
         status=status,
         message=message,
-        table=tuple(r for r in table if r["zeros"] in zeros),
+        table=tuple(r for r in table if r["zeros"] in opts.zeros),
         gaussianity=tuple(gauss_rows),
         directions=tuple(dir_rows),
         layers=tuple(layers_tab),
@@ -339,6 +307,6 @@ def run(
         noise_norms=noise_norms,
         batch_losses=losses.cpu().numpy(),
         noise=noise,
-        per_coordinate_alpha=pc_alpha if store else None,
+        per_coordinate_alpha=coord_alpha if opts.store else None,
         seconds=time.perf_counter() - t0,
     )

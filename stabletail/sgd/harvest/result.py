@@ -10,17 +10,17 @@ import numpy as np
 
 from ..._io import atomic_write, csv_text, write_json
 from ..._validation import check_choice
+from ..protocols import min_batches
 
 #: The ``layer`` value of whole-model rows.
 MODEL = "__model__"
 
-#: Columns of :attr:`HarvestResult.table`, in order.
-#: The fewest minibatches K at which a protocol that estimates from the K rows alone informs:
-#: per coordinate, the median alpha of Gaussian noise is 1.63 at K = 8, 1.81 at 16, 1.89 at 24,
-#: 1.90 at 32 and 1.95 at 100 (20,000 columns each); below 32 its bias passes 0.1. The norm form
-#: has one series of K norms. Rows below get status "too_few_minibatches(K>=32)".
-MIN_BATCHES: dict[str, int] = {"per_coordinate": 32, "norm": 32}
+#: ``{protocol: the fewest minibatches K at which its rows inform}`` (from the registry,
+#: :mod:`stabletail.sgd.protocols`; the measurements behind each floor are in its module). Rows
+#: below get status ``"too_few_minibatches(K>=...)"``.
+MIN_BATCHES: dict[str, int] = min_batches()
 
+#: Columns of :attr:`HarvestResult.table`, in order.
 TABLE_COLUMNS: tuple[str, ...] = (
     "layer",
     "protocol",
@@ -44,10 +44,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "batch_size",
     "status",
 )
-
-# Rows handed together to the statistics: at least _MIN_CHUNK_ROWS (each call streams the
-# d-vector accumulators once, so a chunk needs enough rows to amortise that) or _CHUNK_BYTES;
-# kept rows go to the CPU kernels all at once (they need no temporaries).
 
 
 @dataclass(frozen=True, eq=False)
