@@ -15,6 +15,8 @@ standard error by a seeded, parallel bootstrap one.
 - :func:`hill` (with the double-bootstrap choice of k), :func:`hill_plot`,
   :func:`pickands`, :func:`moments` -- order-statistics estimators for
   power (Pareto-type) tails.
+- :func:`powerlaw_tail` -- the power-law tail above a data-driven threshold
+  (Clauset, Shalizi & Newman 2009), :func:`powerlaw_gof` its bootstrap p-value.
 
 Formulas, standard errors and Monte-Carlo accuracy tables: ``docs/estimators.md``.
 """
@@ -32,7 +34,8 @@ from ._mohammadi import MohammadiAccumulator, mohammadi
 from ._mohammadi_quantile import mohammadi_quantile
 from ._moments import moments
 from ._pickands import pickands
-from ._result import TailIndex
+from ._powerlaw import PowerLawTail, powerlaw_gof, powerlaw_tail
+from ._result import TailIndex, TestResult
 
 #: Every tail-index estimator by name: ``ESTIMATORS[name](x, **options) -> TailIndex``. The
 #: command line (``stabletail tail --method NAME``), the benchmarks and the tests read it, so a
@@ -44,6 +47,7 @@ ESTIMATORS: Mapping[str, Callable[..., TailIndex]] = MappingProxyType({
     "hill": hill,
     "pickands": pickands,
     "moments": moments,
+    "powerlaw_tail": powerlaw_tail,
 })
 
 __all__ = [
@@ -59,6 +63,10 @@ __all__ = [
     "HillPlot",
     "pickands",
     "moments",
+    "powerlaw_tail",
+    "powerlaw_gof",
+    "PowerLawTail",
+    "TestResult",
     "sqrt_block_size",
     "mohammadi_from_log_sums",
     "DEFAULT_BLOCK_SIZE",

@@ -10,7 +10,7 @@ from scipy.special import ndtri
 
 from .._validation import check_level
 
-__all__ = ["TailIndex"]
+__all__ = ["TailIndex", "TestResult"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,18 @@ class TailIndex:
             f"{self.method}: alpha = {self.alpha:.4g} (se {self.stderr:.2g} {self.stderr_method}, "
             f"95% CI [{lo:.4g}, {hi:.4g}]), n = {self.n}" + (f"; {tuning}" if tuning else "")
         )
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test: its statistic, p-value and method (``n_boot`` bootstrap samples behind the p-value,
+    0 when it is not a bootstrap p-value)."""
+
+    statistic: float
+    pvalue: float
+    method: str
+    n_boot: int = 0
+
+    def summary(self) -> str:
+        """One line: method, statistic, p-value."""
+        return f"{self.method}: statistic {self.statistic:.4g}, p-value {self.pvalue:.3g}"

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from .. import stable
+from .._progress import progress_bar as _progress
 from .._typing import ArrayLike, SeedLike
 from .._validation import as_float_array, check_int, check_random_state
+from ..estimators import TestResult
 from ._fit import fit as _fit
 from .result import StableFit
 
@@ -55,20 +57,6 @@ def edf_statistics(u: ArrayLike) -> dict[str, float]:
     ad = -n - float(np.sum((2 * i - 1) * (np.log(zc) + np.log1p(-zc[::-1])))) / n
     cvm = 1.0 / (12 * n) + float(np.sum((z - (2 * i - 1) / (2.0 * n)) ** 2))
     return {"ks": ks, "ad": ad, "cvm": cvm}
-
-
-@dataclass(frozen=True)
-class TestResult:
-    """One test: its statistic, p-value and method."""
-
-    statistic: float
-    pvalue: float
-    method: str
-    n_boot: int = 0
-
-    def summary(self) -> str:
-        """One line: method, statistic, p-value."""
-        return f"{self.method}: statistic {self.statistic:.4g}, p-value {self.pvalue:.3g}"
 
 
 @dataclass(frozen=True)
@@ -123,16 +111,6 @@ def _replicate(res: StableFit, n: int, seed: np.random.SeedSequence) -> dict[str
     if not r.converged:
         return None
     return edf_statistics(_cdf(r, x))
-
-
-def _progress(total: int, show: bool | None, desc: str) -> Any:
-    if show is False or (show is None and total < 200):
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is in the sgd extra only
-        return None
-    return tqdm(total=total, desc=desc, leave=False)
 
 
 def _many(func: Any, args: tuple[Any, ...], seeds: list[np.random.SeedSequence]) -> list[Any]:
