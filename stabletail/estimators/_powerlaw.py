@@ -69,8 +69,10 @@ class PowerLawTail(TailIndex):
 
     def summary(self) -> str:
         """One line: the tail index with its interval, the threshold and the distance."""
-        return (super().summary() + f"; xmin = {self.xmin:.6g}, n_tail = {self.n_tail}, "
-                f"{self.distance_name} = {self.distance:.4g}")
+        lo, hi = self.ci(0.95)
+        return (f"powerlaw_tail: alpha = {self.alpha:.4g} (se {self.stderr:.2g} {self.stderr_method}, "
+                f"95% CI [{lo:.4g}, {hi:.4g}]); xmin = {self.xmin:.6g}, n_tail = {self.n_tail} of "
+                f"{self.n}, {self.distance_name} = {self.distance:.4g}")
 
 
 def _positive(x: ArrayLike, side: str, nan_policy: str) -> np.ndarray | None:
