@@ -48,8 +48,8 @@ def _brute(x, distance="ks", min_tail=10):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(20, 400), distance=st.sampled_from(["ks", "kuiper", "ad"]),
-       rounding=st.sampled_from([None, 1, 2]))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(20, 400),
+       distance=st.sampled_from(["ks", "kuiper", "ad"]), rounding=st.sampled_from([None, 1, 2]))
 def test_scan_equals_brute_force(seed, n, distance, rounding):
     rng = np.random.default_rng(seed)
     x = np.concatenate([rng.lognormal(0.0, 1.0, n // 2), _pareto(n - n // 2, 1.3, rng, 2.0)])
