@@ -7,6 +7,7 @@ never imports numba, torch or matplotlib:
 - :mod:`stabletail.estimators` -- tail-index estimators.
 - :mod:`stabletail.fit` -- full four-parameter stable fits.
 - :mod:`stabletail.sgd` -- gradient-noise harvesting for PyTorch models (needs torch).
+- :func:`stabletail.diagnose` -- which law describes a sample's tail: fits, tests and a verdict.
 - :data:`stabletail.levy_stable` -- the stable law as a ``scipy.stats.rv_continuous``
   (a drop-in for ``scipy.stats.levy_stable``).
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["stable", "estimators", "fit", "sgd", "levy_stable", "__version__"]
+__all__ = ["stable", "estimators", "fit", "sgd", "levy_stable", "diagnose", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import estimators, fit, sgd, stable
@@ -31,8 +32,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "levy_stable":
         return importlib.import_module(f"{__name__}._levy_stable").levy_stable
+    if name == "diagnose":
+        return importlib.import_module(f"{__name__}._diagnose").diagnose
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBPACKAGES | {"levy_stable"})
+    return sorted(set(globals()) | _SUBPACKAGES | {"levy_stable", "diagnose"})

@@ -192,6 +192,25 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from ._diagnose import diagnose
+    from ._io import json_text
+
+    x = read_column(args.file, args.column, decimal_comma=args.decimal_comma)
+    res = diagnose(x, level=args.level, n_boot=args.n_boot, fast=args.fast, random_state=args.seed,
+                   progress=False if args.json else None)
+    if args.plot and res.status == "ok":
+        res.plot(args.plot)
+    if args.json:
+        print(json_text(res.to_dict(), indent=None))
+    else:
+        print(res.summary())
+    if args.plot:
+        print(f"figure: {args.plot}" if res.status == "ok" else "no figure: the verdict is undetermined",
+              file=sys.stderr)
+    return 0
+
+
 def _parse_sets(items: Sequence[str] | None, flag: str = "--set") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items or ():
@@ -348,6 +367,22 @@ def _parser() -> argparse.ArgumentParser:
             c.add_argument("--plot", metavar="OUT.png",
                            help="write QQ, PP, density and tail plots of the fit")
             c.set_defaults(func=_cmd_fit)
+    d = sub.add_parser("diagnose", help="which law describes the tail of a column of numbers",
+                       description="Fit the Gaussian, Student-t, stable law and a power-law tail, test "
+                                   "each, estimate the tail index three ways and print a verdict "
+                                   "(docs/diagnose.md).")
+    d.add_argument("file", help="text file with a column of numbers ('-' for standard input)")
+    d.add_argument("--column", type=_column, default=0, help="zero-based column (default 0)")
+    d.add_argument("--decimal-comma", action="store_true",
+                   help="read 0,5 as 0.5 (columns separated by semicolons, tabs or spaces)")
+    d.add_argument("--level", type=float, default=0.05, help="level of the tests (default 0.05)")
+    d.add_argument("--n-boot", type=int, default=200,
+                   help="bootstrap samples of the stable and Student-t tests (default 200)")
+    d.add_argument("--fast", action="store_true", help="skip every bootstrap (the report says so)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the bootstraps (default 0)")
+    d.add_argument("--plot", metavar="OUT.png", help="write the four-panel figure")
+    d.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    d.set_defaults(func=_cmd_diagnose)
     return p
 
 
