@@ -15,6 +15,9 @@ standard error by a seeded, parallel bootstrap one.
 - :func:`hill` (with the double-bootstrap choice of k), :func:`hill_plot`,
   :func:`pickands`, :func:`moments` -- order-statistics estimators for
   power (Pareto-type) tails.
+- :func:`compare_tails` -- is a power-law tail better than a lognormal, exponential,
+  stretched-exponential or cut-off one? Likelihood-ratio tests on the same tail
+  (returns a :class:`TailComparison`, not a :class:`TailIndex`).
 
 Formulas, standard errors and Monte-Carlo accuracy tables: ``docs/estimators.md``.
 """
@@ -33,6 +36,7 @@ from ._mohammadi_quantile import mohammadi_quantile
 from ._moments import moments
 from ._pickands import pickands
 from ._result import TailIndex
+from ._tail_models import TailComparison, TailModelTest, compare_tails
 
 #: Every tail-index estimator by name: ``ESTIMATORS[name](x, **options) -> TailIndex``. The
 #: command line (``stabletail tail --method NAME``), the benchmarks and the tests read it, so a
@@ -62,4 +66,7 @@ __all__ = [
     "sqrt_block_size",
     "mohammadi_from_log_sums",
     "DEFAULT_BLOCK_SIZE",
+    "compare_tails",
+    "TailComparison",
+    "TailModelTest",
 ]
