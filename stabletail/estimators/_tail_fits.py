@@ -117,7 +117,9 @@ def _discrete_log_norm(tail: Tail, logg: Callable[[np.ndarray, np.ndarray], np.n
 
 # ------------------------------------------------------------------ power law and exponential
 def fit_power_law(tail: Tail) -> Fit:
-    """Continuous: ``alpha = 1 + n / sum y``. Discrete: maximise ``-alpha sum log x - n log zeta(alpha, xmin)``."""
+    """Continuous: ``alpha = 1 + n / sum y``.
+
+    Discrete: maximise ``-alpha sum log x - n log zeta(alpha, xmin)``."""
     sy = float(tail.y.sum())
     a_cont = 1.0 + tail.n / sy
     if not tail.discrete:
