@@ -15,7 +15,8 @@ gens = {
     "Student t1 (Cauchy)": (1.0, lambda r: r.standard_t(1, n)),
     "Student t3": (3.0, lambda r: r.standard_t(3, n)),
 }
-print(f"| data | estimator | k | RMSE xi | RMSE alpha (finite) | alpha = inf | median k |  (n = {n}, {reps} reps)")
+print(f"n = {n}, {reps} reps")
+print("| data | estimator | k | RMSE xi | RMSE alpha (finite) | alpha = inf | median k |")
 for g, (a, f) in gens.items():
     for est in (moments, pickands):
         rng = np.random.default_rng(2024)
