@@ -17,6 +17,9 @@ standard error by a seeded, parallel bootstrap one.
   power (Pareto-type) tails.
 - :func:`powerlaw_tail` -- the power-law tail above a data-driven threshold
   (Clauset, Shalizi & Newman 2009), :func:`powerlaw_gof` its bootstrap p-value.
+- :func:`compare_tails` -- is a power-law tail better than a lognormal, exponential,
+  stretched-exponential or cut-off one? Likelihood-ratio tests on the same tail
+  (returns a :class:`TailComparison`, not a :class:`TailIndex`).
 
 Formulas, standard errors and Monte-Carlo accuracy tables: ``docs/estimators.md``.
 """
@@ -36,6 +39,7 @@ from ._moments import moments
 from ._pickands import pickands
 from ._powerlaw import PowerLawTail, powerlaw_gof, powerlaw_tail
 from ._result import TailIndex, TestResult
+from ._tail_models import TailComparison, TailModelTest, compare_tails
 
 #: Every tail-index estimator by name: ``ESTIMATORS[name](x, **options) -> TailIndex``. The
 #: command line (``stabletail tail --method NAME``), the benchmarks and the tests read it, so a
@@ -70,4 +74,7 @@ __all__ = [
     "sqrt_block_size",
     "mohammadi_from_log_sums",
     "DEFAULT_BLOCK_SIZE",
+    "compare_tails",
+    "TailComparison",
+    "TailModelTest",
 ]
