@@ -246,7 +246,7 @@ def _stable(x: np.ndarray, level: float, n_boot: int, seed: int) -> tuple[ModelR
 
 
 def _power_law(x: np.ndarray, n_boot: int, seed: int) -> tuple[ModelRow, Any]:
-    from .estimators import powerlaw_gof, powerlaw_tail
+    from .estimators import compare_tails, powerlaw_gof, powerlaw_tail
 
     a = np.abs(x[x != 0])
     discrete = bool(np.all(a == np.round(a)) and np.unique(a).size < 0.9 * a.size)
@@ -254,6 +254,16 @@ def _power_law(x: np.ndarray, n_boot: int, seed: int) -> tuple[ModelRow, Any]:
     lo, hi = fit.ci()
     params = {"alpha": fit.alpha, "alpha_low": lo, "alpha_high": hi, "xmin": fit.xmin, "n_tail": fit.n_tail,
               "ks": fit.distance, "discrete": discrete}
+    comparison = compare_tails(a, fit.xmin, discrete=discrete)
+    n_par = {"lognormal": 2, "exponential": 1, "stretched_exponential": 2, "truncated_power_law": 2}
+    # four comparisons: an alternative counts as favoured at p < 0.1 / 4 (Bonferroni), so that on
+    # power-law data the chance of any false "lighter tail" stays near CSN's 0.1
+    cut = 0.1 / len(comparison.tests)
+    params["favoured_over_power_law"] = {t.name: {"pvalue": t.pvalue, "aic": 2 * n_par[t.name] - 2 * t.loglik,
+                                                  **t.params}
+                                         for t in comparison.tests if t.favours == t.name and t.pvalue < cut}
+    params["power_law_favoured_over"] = {t.name: t.pvalue for t in comparison.tests
+                                         if t.favours == "power_law"}
     if n_boot == 0:
         return ModelRow("power_law_tail", params, math.nan, math.nan, "CSN bootstrap (skipped)", math.nan,
                         None,
@@ -304,7 +314,7 @@ def _fmt_ci(lo: float, hi: float) -> str:
 
 
 def _rules(rows: dict[str, ModelRow], sim: np.ndarray, level: float) -> tuple[str, list[str]]:
-    """The verdict and the findings (docs/diagnose.md, rules R1-R7, in that order)."""
+    """The verdict and the findings (docs/diagnose.md, rules R1-R9; R9, the summary, is decided last)."""
     g, t, s, p = rows["gaussian"], rows["student_t"], rows["stable"], rows["power_law_tail"]
     found: list[str] = []
     a_s = s.params["alpha"]
@@ -356,11 +366,32 @@ def _rules(rows: dict[str, ModelRow], sim: np.ndarray, level: float) -> tuple[st
                      f"law with alpha < 2 describes the far tail{caveat}.")
     if r6:
         found.append(r6)
-    # R7: the best full-sample description
+    # R7: the shape of the tail above xmin, by likelihood ratios against the power law
+    better = p.params["favoured_over_power_law"]
+    names = {"lognormal": "lognormal", "exponential": "exponential", "stretched_exponential":
+             "stretched exponential", "truncated_power_law": "power law with exponential cut-off"}
+    if better:
+        listed = ", ".join(f"{names[k]} (p = {v['pvalue']:.2g})" for k, v in better.items())
+        top = min(better, key=lambda k: better[k]["aic"])
+        found.append(f"R7 above xmin the tail is lighter than a power law: {listed} each fit it better "
+                     "than a "
+                     f"pure power law; the {names[top]} has the lowest AIC among them.")
+        # R8: a stable-like body whose tail is tempered
+        cut = better.get("truncated_power_law")
+        if cut is not None and a_s < 1.99 and abs((cut["alpha"] - 1.0) - a_s) < 0.3:
+            also = " (so does the Student-t law, which is not rejected)" if t.rejected is False else ""
+            found.append(f"R8 stable-like body, tempered tail: before its cut-off (scale 1/lambda = "
+                         f"{1.0 / cut['lambda']:.3g}) the tail decays with index {cut['alpha'] - 1.0:.3g}, "
+                         f"close to the stable fit's alpha = {a_s:.3g}: a tempered stable law describes this "
+                         f"shape{also}.")
+    elif p.params["power_law_favoured_over"]:
+        listed = ", ".join(names[k] for k in p.params["power_law_favoured_over"])
+        found.append(f"R7 above xmin the power law is favoured over: {listed}; no alternative beats it.")
+    # R9: the best full-sample description
     candidates = [r for r in (g, t, s) if r.rejected is False]
     if g.rejected is False and (s.params["alpha"] >= 1.95):
         verdict = "Gaussian: the data show no heavy tail."
-        found.append("R7 best description: Gaussian (not rejected, and the stable fit's alpha is at 2).")
+        found.append("R9 best description: Gaussian (not rejected, and the stable fit's alpha is at 2).")
     elif candidates:
         ranked = sorted(candidates, key=lambda r: r.aic)
         best = ranked[0]
@@ -374,21 +405,26 @@ def _rules(rows: dict[str, ModelRow], sim: np.ndarray, level: float) -> tuple[st
             verdict += (f" The {ranked[1].name} law is not rejected either and the data barely tell them "
                         "apart "
                         f"(AIC difference {ranked[1].aic - best.aic:.3g} < 10).")
-        found.append(f"R7 best description: {best.name} (AIC {best.aic:.6g}).")
-    elif p.rejected is False:
+        found.append(f"R9 best description: {best.name} (AIC {best.aic:.6g}).")
+    elif any(r.rejected is None for r in (g, t, s)):
+        best = min((r for r in (g, t, s) if r.rejected is None), key=lambda r: r.aic)
+        why = "fast mode" if any(r.note.startswith("fast") for r in (t, s)) else "a test could not run"
+        verdict = (f"Untested ({why}): of the laws not rejected, the {best.name} law has the lowest AIC; "
+                   "see the table and the notes.")
+        found.append(f"R9 untested: lowest AIC {best.name} (AIC {best.aic:.6g}); {why}.")
+    elif p.rejected is False and not better:
         verdict = (f"No law of the whole sample fits; the tail above xmin = {p.params['xmin']:.4g} is a "
                    "power law "
                    f"with index {a_p:.3g} {_fmt_ci(p_lo, p_hi)}.")
-        found.append("R7 best description: the power-law tail only (every whole-sample law rejected).")
-    elif any(r.rejected is None for r in (g, t, s, p)):
-        best = min((r for r in (g, t, s) if r.rejected is not True), key=lambda r: r.aic)
-        verdict = (f"Untested (fast mode): of the laws not rejected, the {best.name} law has the lowest AIC; "
-                   "run without --fast for the goodness-of-fit tests.")
-        found.append(f"R7 untested: lowest AIC {best.name} (AIC {best.aic:.6g}); the tests were skipped.")
+        found.append("R9 best description: the power-law tail only (every whole-sample law rejected).")
+    elif better:
+        verdict = (f"No law of the whole sample fits; above xmin = {p.params['xmin']:.4g} the tail is "
+                   "lighter than a power law.")
+        found.append("R9 no whole-sample law fits; the tail is lighter than a power law (R7).")
     else:
         verdict = "None of the laws tried (Gaussian, Student-t, stable, power-law tail) describes the data."
-        found.append("R7 every law tried is rejected.")
-    extra = [f[3].upper() + f[4:] for f in found if f.startswith(("R5", "R6"))]
+        found.append("R9 every law tried is rejected.")
+    extra = [f[3].upper() + f[4:] for f in found if f.startswith(("R5", "R6", "R7", "R8"))]
     return verdict + (" " + " ".join(extra) if extra else ""), found
 
 
@@ -446,6 +482,11 @@ def diagnose(
     if n < MIN_N:
         reason = f"too few values for a tail verdict: n = {n}, at least {MIN_N} are needed"
         return Diagnosis(n, "undetermined", f"Undetermined: {reason}.", (reason,), level=level, fast=fast)
+    if np.all(data == np.round(data)) and np.unique(data).size < 0.9 * n:
+        reason = ("x looks discrete (integer values with many ties): the Gaussian, Student-t and stable laws "
+                  "are continuous and their tests do not apply; for the tail use "
+                  "stabletail.estimators.powerlaw_tail(x, discrete=True)")
+        return Diagnosis(n, "undetermined", f"Undetermined: {reason}.", (reason,), level=level, fast=fast)
     rng = check_random_state(random_state)
     seeds = [int(v) for v in rng.integers(0, 2**62, size=4)]
     boots = 0 if fast else n_boot
@@ -458,7 +499,11 @@ def diagnose(
         if bar is not None:
             bar.update(1)
         student = _student_t(data, level, boots, np.random.default_rng(seeds[1]), bar)
-        pl, pl_fit = _power_law(data, 5 * boots, seeds[2])
+        try:
+            pl, pl_fit = _power_law(data, 5 * boots, seeds[2])
+        except ValueError as err:
+            reason = f"no power-law tail could be fitted: {err}"
+            return Diagnosis(n, "undetermined", f"Undetermined: {reason}.", (reason,), level=level, fast=fast)
         if bar is not None:
             bar.update(1)
         tails = _tail_indices(data, pl_fit, seeds[3])
