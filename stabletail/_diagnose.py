@@ -302,7 +302,7 @@ def _tail_indices(x: np.ndarray, pl_fit: Any, seed: int) -> tuple[TailRow, ...]:
     except ValueError as err:
         rows.append(TailRow("hill (double bootstrap)", math.nan, math.nan, math.nan, str(err)))
     try:
-        m = mohammadi(x - np.median(x))
+        m = mohammadi(x - np.median(x), zeros="omit")
         rows.append(TailRow("mohammadi (block sums)", m.alpha, *m.ci(), "assumes a stable law"))
     except ValueError as err:
         rows.append(TailRow("mohammadi (block sums)", math.nan, math.nan, math.nan, str(err)))
@@ -354,7 +354,7 @@ def _rules(rows: dict[str, ModelRow], sim: np.ndarray, level: float) -> tuple[st
         side = "lighter" if p_lo > a_s else "heavier"
         r6 = (f"R6 the tail index {a_p:.3g} {_fmt_ci(p_lo, p_hi)} differs from the stable fit's alpha = "
               f"{a_s:.3g}: the far tail looks {side}, but this was not checked against the stable law's own "
-              "finite-sample bias (fast mode).")
+              "finite-sample bias (fast mode, or the stable fit did not converge).")
     else:
         r6 = ""
     # R5: finite variance, unless the fitted stable law explains a tail index above 2
@@ -373,9 +373,10 @@ def _rules(rows: dict[str, ModelRow], sim: np.ndarray, level: float) -> tuple[st
     if better:
         listed = ", ".join(f"{names[k]} (p = {v['pvalue']:.2g})" for k, v in better.items())
         top = min(better, key=lambda k: better[k]["aic"])
-        found.append(f"R7 above xmin the tail is lighter than a power law: {listed} each fit it better "
-                     "than a "
-                     f"pure power law; the {names[top]} has the lowest AIC among them.")
+        verb = "each fit" if len(better) > 1 else "fits"
+        ranking = f"; the {names[top]} has the lowest AIC among them" if len(better) > 1 else ""
+        found.append(f"R7 above xmin the tail is lighter than a power law: {listed} {verb} it better "
+                     f"than a pure power law{ranking}.")
         # R8: a stable-like body whose tail is tempered
         cut = better.get("truncated_power_law")
         if cut is not None and a_s < 1.99 and abs((cut["alpha"] - 1.0) - a_s) < 0.3:

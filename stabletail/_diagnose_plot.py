@@ -59,10 +59,11 @@ def plot_diagnosis(diag: Any, data: np.ndarray, path: str | os.PathLike[str] | N
             a.loglog(t, fitted, "-" if sign > 0 else "--", color=f"C{k}", lw=1,
                      label=name if sign > 0 else None)
     absx = np.sort(np.abs(x[x != 0]))
+    a.loglog(absx, (absx.size - np.arange(absx.size)) / n, "s", ms=1.5, color="0.7", label="|x|, data")
     grid = np.geomspace(pl["xmin"], absx[-1], 50)
     a.loglog(grid, pl["n_tail"] / n * (grid / pl["xmin"]) ** -pl["alpha"], "k-", lw=2, alpha=0.6,
              label=f"power law of |x| (index {pl['alpha']:.3g}, xmin {pl['xmin']:.3g})")
-    a.set(xlabel="t", ylabel="P(X > t), P(X < -t)", title="tails (log-log; dashed: left)",
+    a.set(xlabel="t", ylabel="P(X > t), P(X < -t), P(|X| > t)", title="tails (log-log; dashed: left)",
           ylim=(0.3 / n, 1.5), xlim=(max(float(np.quantile(absx, 0.5)), absx[0]), absx[-1] * 1.3))
     a.legend(fontsize=7)
 
