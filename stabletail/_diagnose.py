@@ -138,10 +138,10 @@ class Diagnosis:
     def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
         """Four views: both tails' survival with every fitted law, a Hill plot with the chosen k,
         a QQ plot against the stable fit, the density on a log scale (matplotlib)."""
-        from ._diagnose_plot import plot_diagnosis
-
         if self._data is None:
             raise ValueError("this diagnosis holds no data to plot (status undetermined)")
+        from ._diagnose_plot import plot_diagnosis
+
         return plot_diagnosis(self, self._data, path)
 
 

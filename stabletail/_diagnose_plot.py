@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 from scipy import stats
 
 from . import stable
-from ._io import atomic_write
+from ._io import save_figure
 
 
 def _laws(diag: Any) -> dict[str, tuple[Any, Any, Any]]:
@@ -104,7 +103,5 @@ def plot_diagnosis(diag: Any, data: np.ndarray, path: str | os.PathLike[str] | N
     fig.suptitle(diag.verdict if len(diag.verdict) < 140 else diag.verdict[:137] + "...", fontsize=9)
     fig.tight_layout()
     if path is not None:
-        buf = io.BytesIO()
-        fig.savefig(buf, format=os.path.splitext(os.fspath(path))[1].lstrip(".") or "png", dpi=110)
-        atomic_write(path, buf.getvalue())
+        save_figure(fig, path)
     return fig

@@ -81,6 +81,13 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     atomic_write(path, json_text(obj) + "\n")
 
 
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> None:
+    """Write a matplotlib figure atomically, in the format its suffix names (PNG without one)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=os.path.splitext(os.fspath(path))[1].lstrip(".") or "png", dpi=dpi)
+    atomic_write(path, buf.getvalue())
+
+
 def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], header: bool = True) -> str:
     """Rows as CSV text with the given columns (extra keys ignored)."""
     buf = io.StringIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -82,6 +83,7 @@ def _eps(alpha: float) -> float:
     return frac * min(1.0, width)
 
 
+@functools.lru_cache(maxsize=4)  # the Fisher metric and the first Newton step share a table
 def build(alpha: float, beta: float, level: int = 2) -> GridDensity:
     """Node tables of log f for the six variants around (alpha, beta), alpha < 1.
 

@@ -149,7 +149,10 @@ def _fit_modes(x: FloatArray, th0: FloatArray, free: np.ndarray, max_iter: int):
             th, ll, B, Hm, it, conv, msg, held = max(tries, key=lambda r: r[1])
             g = None
         else:
-            th, ll, g, B, Hm, it, conv, msg = newton(obj, start, free, max_iter)
+            # node-table mode: the observed curvature is rough (points near the S1 origin), so the
+            # steps use the expected information at the start (Fisher scoring)
+            metric = obj.fisher(np.clip(start, obj.lower, obj.upper)) if mode == "grid" else None
+            th, ll, g, B, Hm, it, conv, msg = newton(obj, start, free, max_iter, metric)
             held = False
         th0 = obj.to_s0(th)
         if free[0] and mode == "fft" and th[0] <= FFT_ALPHA_MIN + 1e-9:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import stable
+from .._io import save_figure
 from .._typing import ArrayLike, SeedLike
 from .._validation import as_float_array, check_int, check_random_state
 from .result import StableFit
@@ -105,11 +106,5 @@ def plot_fit(
                  f"beta {res.beta:.3g}, scale {res.scale:.3g}, loc {res.loc:.3g}, n = {n}", fontsize=10)
     fig.tight_layout()
     if path is not None:
-        import io
-
-        from .._io import atomic_write
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format=os.path.splitext(os.fspath(path))[1].lstrip(".") or "png", dpi=110)
-        atomic_write(path, buf.getvalue())
+        save_figure(fig, path)
     return fig
