@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["stable", "estimators", "fit", "sgd", "levy_stable", "diagnose", "__version__"]
+__all__ = ["stable", "estimators", "fit", "sgd", "levy_stable", "diagnose", "Diagnosis", "ModelRow",
+           "TailRow", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import estimators, fit, sgd, stable
 
 _SUBPACKAGES = frozenset({"stable", "estimators", "fit", "sgd"})
+_DIAGNOSE = frozenset({"diagnose", "Diagnosis", "ModelRow", "TailRow"})
 
 
 def __getattr__(name: str) -> Any:
@@ -32,10 +34,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "levy_stable":
         return importlib.import_module(f"{__name__}._levy_stable").levy_stable
-    if name == "diagnose":
-        return importlib.import_module(f"{__name__}._diagnose").diagnose
+    if name in _DIAGNOSE:
+        return getattr(importlib.import_module(f"{__name__}._diagnose"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBPACKAGES | {"levy_stable", "diagnose"})
+    return sorted(set(globals()) | _SUBPACKAGES | _DIAGNOSE | {"levy_stable"})

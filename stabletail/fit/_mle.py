@@ -281,7 +281,7 @@ def mle(
 
     - alpha >= 0.6: one FFT of the characteristic function on 8192 points
       (spacing 0.02), corrected for the aliased heavy tails, cubic Lagrange
-      interpolation, and the tail series beyond |z| = 65.5; its derivatives
+      interpolation, and the tail series beyond ``|z| = 65.5``; its derivatives
       in alpha and beta come from the same FFT.
     - alpha <= 0.8: log f of :func:`stabletail.stable.logpdf` at nodes
       0.15 apart in u = asinh((z - c) / eps) around the S1 origin c (the

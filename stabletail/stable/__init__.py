@@ -18,7 +18,7 @@ Gauss-Kronrod quadrature split at the bump, the convergent / asymptotic series
 in the far tails, and closed forms for the Gaussian (alpha = 2), Cauchy
 (alpha = 1, beta = 0) and Levy (alpha = 1/2, beta = +-1) laws. Within 1e-5
 of alpha = 1 the S0 law is interpolated linearly in alpha between alpha = 1
-and alpha = 1 +- 1e-5 (the representation loses digits as 1 / |alpha - 1|).
+and alpha = 1 +- 1e-5 (the representation loses digits as ``1 / |alpha - 1|``).
 See ``docs/stable.md`` for measured accuracy and speed.
 """
 
@@ -301,7 +301,7 @@ def ppf(
     q : array_like
         Probabilities in [0, 1]. ``q = 0`` and ``q = 1`` give the ends of the
         support (``-inf`` / ``inf``, or the finite end for alpha < 1 and
-        |beta| = 1); NaN gives NaN.
+        ``|beta| = 1``); NaN gives NaN.
     {params}
 
     Returns
