@@ -35,7 +35,8 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # the numpydoc sections carry the types
-autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
+autodoc_default_options = {"members": True, "undoc-members": True, "imported-members": True,
+                           "show-inheritance": False}
 
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
@@ -58,3 +59,33 @@ html_title = f"stabletail {release}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2, "icon_links": []}
 html_static_path: list[str] = []
 html_show_sourcelink = False
+
+
+def _data_members(modname: str) -> list[str]:
+    """Constants in a module's ``__all__`` (autodoc's automodule skips imported data)."""
+    import importlib
+    import inspect
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    mod = importlib.import_module(modname)
+    documented = {name for _, name in ModuleAnalyzer.for_module(modname).find_attr_docs()}
+    return [n for n in getattr(mod, "__all__", ()) if n not in documented
+            and not (inspect.isroutine(getattr(mod, n)) or inspect.isclass(getattr(mod, n))
+                     or inspect.ismodule(getattr(mod, n)))]
+
+
+def _append_constants(app, docname, source):
+    if not docname.startswith("api/") or docname == "api/stabletail":
+        return
+    modname = "stabletail." + docname[4:]
+    names = _data_members(modname)
+    if names:
+        lines = ["", "Constants", "---------", ""]
+        for n in names:
+            lines += [f".. autodata:: {modname}.{n}", ""]
+        source[0] += "\n".join(lines) + "\n"
+
+
+def setup(app):
+    app.connect("source-read", _append_constants)

@@ -51,6 +51,18 @@ def bessel_ratio(d: int, kappa: float) -> float:
     Uses exponentially scaled Bessel functions (:func:`scipy.special.ive`) when
     they are representable, else a continued fraction (orders in the millions
     underflow ``ive``).
+
+    Parameters
+    ----------
+    d : int
+        Dimension (at least 2).
+    kappa : float
+        Concentration (positive).
+
+    Returns
+    -------
+    float
+        The mean resultant length of a von Mises-Fisher law with these parameters.
     """
     nu = d / 2.0 - 1.0
     num, den = special.ive(nu + 1.0, kappa), special.ive(nu, kappa)

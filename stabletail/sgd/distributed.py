@@ -94,6 +94,19 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
     the rows themselves are dealt out. Rank 0 always has rows; with fewer units
     than ranks the last ranks have none (they still take part in the
     collectives).
+
+    Parameters
+    ----------
+    k : int
+        Minibatches in the pass.
+    world_size : int
+        Number of ranks.
+    rank : int
+        This rank, in ``[0, world_size)``.
+
+    Returns
+    -------
+    (start, stop) : tuple of int
     """
     k = check_int("k", k, 1)
     world_size = check_int("world_size", world_size, 1)

@@ -123,7 +123,25 @@ _REGISTRY: dict[str, Protocol] = {}
 
 
 def register(protocol: Protocol) -> Protocol:
-    """Add ``protocol`` to the registry (a name already there is refused); returns it."""
+    """Add ``protocol`` to the registry (a name already there is refused).
+
+    Parameters
+    ----------
+    protocol : Protocol
+        The protocol to add.
+
+    Returns
+    -------
+    Protocol
+        The same object (so the call can decorate a module-level definition).
+
+    Raises
+    ------
+    TypeError
+        If ``protocol`` is not a :class:`Protocol`.
+    ValueError
+        If a protocol of that name is registered already.
+    """
     if not isinstance(protocol, Protocol):
         raise TypeError(f"register takes a Protocol, got {type(protocol).__name__}")
     if protocol.name in _REGISTRY:
@@ -133,7 +151,13 @@ def register(protocol: Protocol) -> Protocol:
 
 
 def unregister(name: str) -> None:
-    """Remove the protocol ``name`` (a test that registered one cleans up with this)."""
+    """Remove a registered protocol (a test that registered one cleans up with this).
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    """
     del _REGISTRY[name]
 
 
@@ -143,7 +167,22 @@ def registered() -> tuple[str, ...]:
 
 
 def get(name: str) -> Protocol:
-    """The registered protocol ``name``."""
+    """The registered protocol called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`registered`.
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    ValueError
+        If no protocol of that name is registered (the message lists them).
+    """
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -151,7 +190,19 @@ def get(name: str) -> Protocol:
 
 
 def estimate_fields(estimate: Any, level: float) -> dict[str, float]:
-    """``alpha``, ``stderr``, ``ci_low``, ``ci_high`` of a :class:`~stabletail.estimators.TailIndex`."""
+    """``alpha``, ``stderr``, ``ci_low``, ``ci_high`` of a :class:`~stabletail.estimators.TailIndex`.
+
+    Parameters
+    ----------
+    estimate : TailIndex or None
+        The estimate (None gives an empty dict).
+    level : float
+        Level of the interval.
+
+    Returns
+    -------
+    dict
+    """
     if estimate is None:
         return {}
     ci_low, ci_high = estimate.ci(level)

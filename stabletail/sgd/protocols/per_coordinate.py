@@ -60,15 +60,28 @@ def per_coordinate_alpha(
 ) -> np.ndarray:
     """Per-coordinate alpha from per-coordinate sums of logs (not clipped).
 
-    ``px``/``px2``: sums over all ``k`` rows of ``log(|e|+eps)`` and its square;
-    ``py``: sums over the ``k2`` row blocks of ``log(|Y|+eps)``; ``pxr``: ``px``
-    restricted to the ``k1 * k2`` rows used by the blocks; ``zero``: mask of
-    zero-noise coordinates.
+    Parameters
+    ----------
+    px, px2 : ndarray
+        Sums over all ``k`` rows of ``log(|e| + eps)`` and of its square, per coordinate.
+    py : ndarray or None
+        Sums over the ``k2`` row blocks of ``log(|Y| + eps)`` (block sums ``Y``).
+    pxr : ndarray or None
+        ``px`` restricted to the ``k1 * k2`` rows the blocks use.
+    k, k1, k2 : int
+        Rows (minibatches), block size and number of blocks.
+    estimator : {"mohammadi", "log_moment"}
+        Which finalisation.
+    zero : ndarray of bool, optional
+        Mask of the zero-noise coordinates.
 
-    Returns ``alpha_j = 1 / (1/alpha)_j``, ``inf`` where the estimate of
-    ``1/alpha`` is not positive (lighter than any stable law) and on zero-noise
-    coordinates (no noise at all), NaN where the sums are not finite (``eps = 0``
-    with exact zeros) or no estimate exists (``k1 < 2``).
+    Returns
+    -------
+    ndarray
+        ``alpha_j = 1 / (1/alpha)_j``, ``inf`` where the estimate of
+        ``1/alpha`` is not positive (lighter than any stable law) and on zero-noise
+        coordinates (no noise at all), NaN where the sums are not finite (``eps = 0``
+        with exact zeros) or no estimate exists (``k1 < 2``).
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if estimator == "log_moment":
@@ -129,12 +142,22 @@ def _order_quantiles(
 def summarize_per_coordinate(alphas: np.ndarray, level: float) -> dict[str, float]:
     """Summary of the (unclipped) coordinate alphas of :func:`per_coordinate_alpha`.
 
-    Returns ``alpha`` (the median), ``ci_low``/``ci_high`` (the distribution-free
-    order-statistic interval of the median at ``level``), ``stderr`` (its width
-    over ``2 z``), the quantiles ``q05``, ``q25``, ``q75``, ``q95`` and
-    ``frac_ge_2``, the fraction of coordinates whose estimate is at or above 2
-    (no heavier-tailed than Gaussian). NaN entries are left out; ``inf`` ones
-    (no positive ``1/alpha``, or no noise) count as above every finite value.
+    Parameters
+    ----------
+    alphas : ndarray
+        The coordinates' estimates.
+    level : float
+        Level of the interval of the median.
+
+    Returns
+    -------
+    dict
+        ``alpha`` (the median), ``ci_low``/``ci_high`` (the distribution-free
+        order-statistic interval of the median at ``level``), ``stderr`` (its width
+        over ``2 z``), the quantiles ``q05``, ``q25``, ``q75``, ``q95`` and
+        ``frac_ge_2``, the fraction of coordinates whose estimate is at or above 2
+        (no heavier-tailed than Gaussian). NaN entries are left out; ``inf`` ones
+        (no positive ``1/alpha``, or no noise) count as above every finite value.
     """
     a = alphas[~np.isnan(alphas)]
     m = a.size

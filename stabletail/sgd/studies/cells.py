@@ -154,7 +154,19 @@ def _check_value(key: str, value: Any, axis: bool) -> None:
 
 
 def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
-    """The grid of a configuration: one :class:`Cell` per axis combination and seed."""
+    """The grid of a configuration: one :class:`Cell` per axis combination and seed.
+
+    Parameters
+    ----------
+    study : str or Study
+        A name of :data:`STUDIES` or a :class:`Study`.
+    config : mapping
+        A resolved configuration (:func:`resolve_config`): every axis of the study a list.
+
+    Returns
+    -------
+    list of Cell
+    """
     st = STUDIES[study] if isinstance(study, str) else study
     fixed = {k: v for k, v in config.items() if k not in st.axes and k != "seeds"}
     cells = []
@@ -171,7 +183,22 @@ def execute_cell(
 
     This is the unit of work an engine ships to a worker: it only needs the
     cell, the device name and the data directory, and returns plain data.
-    ``progress`` shows a bar over the cell's checkpoints.
+
+    Parameters
+    ----------
+    cell : Cell
+        The cell to run.
+    device : str
+        torch device.
+    data_dir : str, optional
+        Data directory (see :func:`stabletail.sgd.datasets.default_data_dir`).
+    progress : bool
+        A progress bar over the cell's checkpoints.
+
+    Returns
+    -------
+    CellResult
+        Status ``"ok"`` with the rows, or ``"failed"`` with the error and its traceback.
     """
     start = time.perf_counter()
     try:
