@@ -20,7 +20,8 @@ _BLOCK = re.compile(r"(?:^<!--\s*no-exec:(?P<why>[^>]*)-->\s*\n)?^```python\n(?P
 
 def blocks(page: Path) -> list[tuple[str, str | None]]:
     """(code, reason it is not run or None) for each python block of the page."""
-    return [(m["code"], None if m["why"] is None else m["why"].strip()) for m in _BLOCK.finditer(page.read_text())]
+    found = _BLOCK.finditer(page.read_text())
+    return [(m["code"], None if m["why"] is None else m["why"].strip()) for m in found]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
@@ -44,7 +45,8 @@ def test_page_snippets_run(page, tmp_path, monkeypatch):
         try:
             exec(compile(code, f"{page.name}[block {k}]", "exec"), namespace)
         except Exception as exc:  # noqa: BLE001 - report which block failed
-            raise AssertionError(f"{page.name}, python block {k} failed: {type(exc).__name__}: {exc}") from exc
+            what = f"{type(exc).__name__}: {exc}"
+            raise AssertionError(f"{page.name}, python block {k} failed: {what}") from exc
     import matplotlib.pyplot as plt
 
     plt.close("all")
