@@ -8,6 +8,7 @@ import sys
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 
 import stabletail  # noqa: E402
 
@@ -18,11 +19,13 @@ release = version = stabletail.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
+    "publicapi",  # docs/_ext/publicapi.py: the API pages from each public module's __all__
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -35,8 +38,31 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # the numpydoc sections carry the types
-autodoc_default_options = {"members": True, "undoc-members": True, "imported-members": True,
-                           "show-inheritance": False}
+autosummary_generate = False
+
+# The public modules, one API page each (docs/api/*.rst: ``.. public-api:: MODULE``). Every name of a
+# module's __all__ is listed on its page and documented once, on the page of the deepest module here
+# that exports it (docs/_ext/publicapi.py); tests/docs/test_docs_build.py reads this list.
+public_api_modules = [
+    "stabletail",
+    "stabletail.stable",
+    "stabletail._levy_stable",
+    "stabletail.estimators",
+    "stabletail.fit",
+    "stabletail.fit.gof",
+    "stabletail.fit.plot",
+    "stabletail.sgd",
+    "stabletail.sgd.harvest",
+    "stabletail.sgd.protocols",
+    "stabletail.sgd.gaussianity",
+    "stabletail.sgd.direction",
+    "stabletail.sgd.monitor",
+    "stabletail.sgd.datasets",
+    "stabletail.sgd.models",
+    "stabletail.sgd.distributed",
+    "stabletail.sgd.studies",
+    "stabletail.cli",
+]
 
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
@@ -60,32 +86,3 @@ html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2, "icon_
 html_static_path: list[str] = []
 html_show_sourcelink = False
 
-
-def _data_members(modname: str) -> list[str]:
-    """Constants in a module's ``__all__`` (autodoc's automodule skips imported data)."""
-    import importlib
-    import inspect
-
-    from sphinx.pycode import ModuleAnalyzer
-
-    mod = importlib.import_module(modname)
-    documented = {name for _, name in ModuleAnalyzer.for_module(modname).find_attr_docs()}
-    return [n for n in getattr(mod, "__all__", ()) if n not in documented
-            and not (inspect.isroutine(getattr(mod, n)) or inspect.isclass(getattr(mod, n))
-                     or inspect.ismodule(getattr(mod, n)))]
-
-
-def _append_constants(app, docname, source):
-    if not docname.startswith("api/") or docname == "api/stabletail":
-        return
-    modname = "stabletail." + docname[4:]
-    names = _data_members(modname)
-    if names:
-        lines = ["", "Constants", "---------", ""]
-        for n in names:
-            lines += [f".. autodata:: {modname}.{n}", ""]
-        source[0] += "\n".join(lines) + "\n"
-
-
-def setup(app):
-    app.connect("source-read", _append_constants)

@@ -214,7 +214,7 @@ def hill(
 
 @dataclass(frozen=True)
 class HillPlot:
-    """Hill estimates for every k (``k = 1 .. n - 1``).
+    """Hill estimates for every k (``1 <= k <= n - 1``).
 
     Attributes
     ----------

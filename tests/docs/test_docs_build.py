@@ -3,8 +3,12 @@ every public name has a page entry and a docstring."""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import inspect
 import os
+import pkgutil
 import shutil
 import subprocess
 import sys
@@ -16,21 +20,42 @@ import stabletail
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: The public modules and the names each documents (its ``__all__``).
-PUBLIC = ["stabletail.stable", "stabletail.estimators", "stabletail.fit", "stabletail.sgd",
-          "stabletail.sgd.protocols", "stabletail.sgd.distributed", "stabletail.sgd.studies"]
-TOP = ["diagnose", "Diagnosis", "ModelRow", "TailRow"]
+
+
+def _public_modules() -> list[str]:
+    """``public_api_modules`` of docs/conf.py: the modules with an API page."""
+    tree = ast.parse((ROOT / "docs" / "conf.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "public_api_modules":
+            return ast.literal_eval(node.value)
+    raise AssertionError("docs/conf.py defines no public_api_modules")
+
+
+def _publicapi():
+    """docs/_ext/publicapi.py, the extension that lays out the API pages."""
+    spec = importlib.util.spec_from_file_location("publicapi", ROOT / "docs" / "_ext" / "publicapi.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+PUBLIC = _public_modules()
 
 
 def _public_objects():
-    import importlib
-
+    """(module, name, object) for every name of every public module's ``__all__``."""
     for modname in PUBLIC:
         mod = importlib.import_module(modname)
         for name in mod.__all__:
             yield modname, name, getattr(mod, name)
-    for name in TOP:
-        yield "stabletail", name, getattr(stabletail, name)
+
+
+def _page(modname: str) -> str:
+    if modname == "stabletail":
+        return "stabletail"
+    if modname == "stabletail._levy_stable":
+        return "levy_stable"
+    return modname.removeprefix("stabletail.")
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +80,32 @@ def test_site_builds_with_every_page_and_example(site):
 
 
 def test_every_public_name_is_on_its_api_page(site):
+    """Each page lists every name of its module's ``__all__``, and each object has its entry (an
+    anchor with its full name) on the page of its home module (the deepest public module that
+    exports it), so a new name in an ``__all__`` cannot be left out of the reference."""
+    assert sorted(p.stem for p in (ROOT / "docs" / "api").glob("*.rst")) == sorted(map(_page, PUBLIC))
+    homes = _publicapi().homes(PUBLIC)
     missing = []
-    for modname, name, _ in _public_objects():
-        page = "stabletail" if modname == "stabletail" else modname.removeprefix("stabletail.")
-        html = (site / "api" / f"{page}.html").read_text()
-        reexport = modname == "stabletail.fit" and name == "TestResult"  # documented in estimators
-        if f'id="{modname}.{name}"' not in html and not reexport:
-            missing.append(f"{modname}.{name}")
-    assert not missing, missing
+    for modname, name, obj in _public_objects():
+        html = (site / "api" / f"{_page(modname)}.html").read_text()
+        if inspect.ismodule(obj):
+            page = (site / "api" / f"{_page(obj.__name__)}.html").read_text()
+            if f'id="module-{obj.__name__}"' not in page:
+                missing.append(f"{modname}.{name}: no page")
+            continue
+        home = homes[(name, id(obj))]
+        if f'href="{_page(home)}.html#{home}.{name}"' not in html and f'href="#{home}.{name}"' not in html:
+            missing.append(f"{modname}.{name}: not in the page's table")
+        if f'id="{home}.{name}"' not in (site / "api" / f"{_page(home)}.html").read_text():
+            missing.append(f"{home}.{name}: no entry on its home page")
+    assert not missing, "\n".join(missing)
+
+
+#: numpydoc.validate checks that every public function and public method passes: a docstring
+#: (GL08), every parameter documented (PR01), no documented parameter that does not exist (PR02;
+#: except the options of a ``**kwargs``, documented one by one). A class whose constructor takes
+#: parameters has a Parameters section or (a dataclass) an Attributes section.
+CHECKS = ("GL08", "PR01", "PR02")
 
 
 def _params(obj):
@@ -73,24 +116,76 @@ def _params(obj):
     return [p for p in sig.parameters if p not in ("self", "cls") and not p.startswith("_")]
 
 
+def _members(cls):
+    """Public methods and properties defined in the class body."""
+    for name, member in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        if inspect.isfunction(member) or isinstance(member, property):
+            yield name, member
+
+
+def _data_documented(modname: str, name: str, obj) -> bool:
+    """A constant has a ``#:`` comment where it is assigned (in this module or one it imports it
+    from, found among the package's modules by identity)."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    for info in pkgutil.walk_packages(stabletail.__path__, "stabletail."):
+        if info.name.endswith("__main__"):
+            continue
+        mod = importlib.import_module(info.name)
+        docs = ModuleAnalyzer.for_module(info.name).find_attr_docs()
+        if getattr(mod, name, None) is obj and ("", name) in docs:
+            return True
+    return ("", name) in ModuleAnalyzer.for_module(modname).find_attr_docs()
+
+
 def test_every_public_name_has_a_docstring():
-    """Functions and classes: a docstring; one that takes parameters documents them in a
-    'Parameters' section (numpydoc), unless it is a short dataclass/protocol docstring that lists
-    'Attributes'. Public methods of public classes: a docstring."""
+    """Every name of a public module's ``__all__`` and every public method of its classes has a
+    docstring; functions and methods document their parameters in a numpydoc Parameters section
+    (the checks in CHECKS); constants have a ``#:`` doc comment. The failure lists them all."""
+    from numpydoc.validate import get_doc_object, validate
+
     bad = []
+    seen = set()
+
+    def check(label, obj, is_class=False):
+        if isinstance(obj, property):
+            if not (obj.__doc__ or "").strip():
+                bad.append(f"{label}: no docstring")
+            return
+        doc = get_doc_object(obj)
+        if is_class:  # a class documents its constructor's parameters or its fields (dataclasses)
+            if _params(obj) and not (doc["Parameters"] or doc["Attributes"]):
+                bad.append(f"{label}: neither a Parameters nor an Attributes section")
+            return
+        try:
+            var_keyword = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(obj).parameters.values())
+        except (TypeError, ValueError):
+            var_keyword = False
+        for code, msg in validate(doc)["errors"]:
+            if code not in CHECKS:
+                continue
+            if var_keyword and (code == "PR02" or msg == "Parameters {'**kwargs'} not documented"):
+                continue  # options taken through **kwargs, documented one by one
+            bad.append(f"{label}: {code} {msg}")
+
     for modname, name, obj in _public_objects():
-        if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+        label = f"{modname}.{name}"
+        if id(obj) in seen or inspect.ismodule(obj):
             continue
-        doc = inspect.getdoc(obj) or ""
-        if not doc.strip():
-            bad.append(f"{modname}.{name}: no docstring")
-            continue
-        if inspect.isfunction(obj) and _params(obj) and "Parameters" not in doc:
-            bad.append(f"{modname}.{name}: no Parameters section")
+        seen.add(id(obj))
         if inspect.isclass(obj):
-            for mname, member in vars(obj).items():
-                if mname.startswith("_") or not callable(member) or isinstance(member, type):
-                    continue
-                if not (inspect.getdoc(member) or "").strip():
-                    bad.append(f"{modname}.{name}.{mname}: no docstring")
-    assert not bad, "\n".join(bad)
+            if not (obj.__dict__.get("__doc__") or "").strip():
+                bad.append(f"{label}: no docstring")
+                continue
+            check(label, obj, is_class=True)
+            for mname, member in _members(obj):
+                check(f"{label}.{mname}", member)
+        elif inspect.isroutine(obj) or hasattr(obj, "__wrapped__"):
+            check(label, obj)
+        elif not _data_documented(modname, name, obj):
+            bad.append(f"{label}: a constant without a #: doc comment")
+    assert not bad, f"{len(bad)} public names with incomplete docstrings:\n" + "\n".join(bad)
