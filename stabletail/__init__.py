@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+#: The package version.
 __version__ = "0.1.0"
 
 __all__ = ["stable", "estimators", "fit", "sgd", "levy_stable", "diagnose", "Diagnosis", "ModelRow",

@@ -66,7 +66,19 @@ class ModelRow:
 
 @dataclass(frozen=True)
 class TailRow:
-    """One tail-index estimate: ``method``, ``alpha`` and its 95% interval (``low``, ``high``)."""
+    """One tail-index estimate of the diagnosis.
+
+    Attributes
+    ----------
+    method : str
+        The estimator (with its tuning, e.g. the chosen k).
+    alpha : float
+        The estimate.
+    low, high : float
+        Its 95% interval.
+    note : str
+        Why the estimate is doubtful, or empty.
+    """
 
     method: str
     alpha: float
@@ -108,7 +120,18 @@ class Diagnosis:
     _data: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def model(self, name: str) -> ModelRow | None:
-        """The row of the model called ``name``, or None."""
+        """The row of one fitted model.
+
+        Parameters
+        ----------
+        name : str
+            The model's name, as in the ``name`` column of :meth:`summary`.
+
+        Returns
+        -------
+        ModelRow or None
+            None when no model of that name was fitted.
+        """
         return next((m for m in self.models if m.name == name), None)
 
     def summary(self) -> str:
@@ -137,7 +160,22 @@ class Diagnosis:
 
     def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
         """Four views: both tails' survival with every fitted law, a Hill plot with the chosen k,
-        a QQ plot against the stable fit, the density on a log scale (matplotlib)."""
+        a QQ plot against the stable fit, the density on a log scale (matplotlib).
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Where to save the figure (written atomically); None only returns it.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ValueError
+            If the diagnosis holds no data (its status is undetermined).
+        """
         if self._data is None:
             raise ValueError("this diagnosis holds no data to plot (status undetermined)")
         from ._diagnose_plot import plot_diagnosis

@@ -387,7 +387,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``stabletail`` console script; returns the exit status."""
+    """Entry point of the ``stabletail`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 a failed study cell or a fit that did not converge, 2 a usage or
+        input error, 130 interrupted.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -230,7 +230,19 @@ class HillPlot:
     stderr: np.ndarray
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw alpha against k (log k axis) with a 95% band; needs matplotlib."""
+        """Draw alpha against k (log k axis) with a 95% band; needs matplotlib.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: the current axes).
+        **kwargs
+            Passed to ``ax.plot`` for the line.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         import matplotlib.pyplot as plt  # optional dependency, imported on use
 
         if ax is None:

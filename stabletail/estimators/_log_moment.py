@@ -55,7 +55,17 @@ class LogMomentAccumulator(_Accumulator):
         self._propagate = False
 
     def update(self, chunk: ArrayLike) -> "LogMomentAccumulator":
-        """Add a chunk of values (any shape, flattened); returns ``self``."""
+        """Add a chunk of values (any shape, flattened).
+
+        Parameters
+        ----------
+        chunk : array_like
+            The next values of the stream.
+
+        Returns
+        -------
+        self
+        """
         v = self._chunk(chunk)
         if v is None:
             return self

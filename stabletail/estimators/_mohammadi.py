@@ -165,7 +165,17 @@ class MohammadiAccumulator(_Accumulator):
         self._propagate = False
 
     def update(self, chunk: ArrayLike) -> "MohammadiAccumulator":
-        """Add a chunk of values (any shape, flattened in C order); returns ``self``."""
+        """Add a chunk of values (any shape, flattened in C order).
+
+        Parameters
+        ----------
+        chunk : array_like
+            The next values of the stream.
+
+        Returns
+        -------
+        self
+        """
         v = self._chunk(chunk)
         if v is None:
             return self

@@ -64,7 +64,19 @@ class PowerLawTail(TailIndex):
     discrete: bool = False
 
     def gof(self, x: ArrayLike, **options: object) -> TestResult:
-        """The bootstrap goodness-of-fit test of this fit on its data: :func:`powerlaw_gof`."""
+        """The bootstrap goodness-of-fit test of this fit on its data: :func:`powerlaw_gof`.
+
+        Parameters
+        ----------
+        x : array_like
+            The sample this fit was made on.
+        **options
+            Passed to :func:`powerlaw_gof` (``n_boot``, ``random_state``, ...).
+
+        Returns
+        -------
+        TestResult
+        """
         return powerlaw_gof(x, self, **options)  # type: ignore[arg-type]
 
     def summary(self) -> str:

@@ -65,7 +65,28 @@ class TailIndex:
     @classmethod
     def from_xi(cls, xi: float, stderr_xi: float, n: int, method: str, params: dict[str, Any],
                 stderr_method: str = "asymptotic") -> "TailIndex":
-        """Build a result from ``xi = 1/alpha`` and its standard error."""
+        """Build a result from ``xi = 1/alpha`` and its standard error.
+
+        Parameters
+        ----------
+        xi : float
+            Estimate of ``1/alpha``; ``alpha`` is ``inf`` (stderr NaN) when it is not positive,
+            NaN when it is NaN.
+        stderr_xi : float
+            Standard error of ``xi``; ``stderr`` of alpha is ``alpha**2 * stderr_xi`` (delta method).
+        n : int
+            Number of values the estimate used.
+        method : str
+            Name of the estimator.
+        params : dict
+            Its tuning parameters (copied).
+        stderr_method : str, default "asymptotic"
+            How the standard error was obtained (``"asymptotic"`` or ``"bootstrap"``).
+
+        Returns
+        -------
+        TailIndex
+        """
         xi = float(xi)
         stderr_xi = float(stderr_xi)
         if math.isnan(xi):
@@ -115,8 +136,19 @@ class TailIndex:
 
 @dataclass(frozen=True)
 class TestResult:
-    """One test: its statistic, p-value and method (``n_boot`` bootstrap samples behind the p-value,
-    0 when it is not a bootstrap p-value)."""
+    """One test: its statistic, p-value and method.
+
+    Attributes
+    ----------
+    statistic : float
+        The test statistic.
+    pvalue : float
+        Its p-value.
+    method : str
+        The test's name.
+    n_boot : int
+        Bootstrap samples behind the p-value (0 when it is not a bootstrap p-value).
+    """
 
     statistic: float
     pvalue: float

@@ -18,7 +18,13 @@ __all__ = ["StableFit", "StableParams", "make_result", "transform_cov"]
 
 
 class StableParams(NamedTuple):
-    """One value per stable parameter."""
+    """One value per stable parameter (the standard errors of a fit use it too).
+
+    Attributes
+    ----------
+    alpha, beta, scale, loc : float
+        Stability index, skewness, scale and location (of the fit's parameterisation).
+    """
 
     alpha: float
     beta: float
@@ -116,19 +122,55 @@ class StableFit:
         return out
 
     def gof(self, x: Any, **options: Any) -> Any:
-        """Goodness of fit by parametric bootstrap: :func:`stabletail.fit.gof` of this fit and ``x``."""
+        """Goodness of fit by parametric bootstrap: :func:`stabletail.fit.gof` of this fit and ``x``.
+
+        Parameters
+        ----------
+        x : array_like
+            The sample this fit was made on.
+        **options
+            Passed to :func:`stabletail.fit.gof` (``n_boot``, ``random_state``, ...).
+
+        Returns
+        -------
+        GofResult
+        """
         from .gof import gof
 
         return gof(self, x, **options)
 
     def plot(self, x: Any, path: Any = None, **options: Any) -> Any:
-        """QQ (with bands), PP, density and tails: :func:`stabletail.fit.plot_fit` of this fit."""
+        """QQ (with bands), PP, density and tails: :func:`stabletail.fit.plot_fit` of this fit.
+
+        Parameters
+        ----------
+        x : array_like
+            The sample this fit was made on.
+        path : path-like, optional
+            Where to save the figure; None only returns it.
+        **options
+            Passed to :func:`stabletail.fit.plot_fit`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
         from .plot import plot_fit
 
         return plot_fit(self, x, path, **options)
 
     def summary(self, level: float = 0.95) -> str:
-        """A small text table of estimates, standard errors and intervals."""
+        """A small text table of estimates, standard errors and intervals.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        str
+        """
         ci = self.ci(level)
         pct = f"{100 * level:g}%"
         lines = [

@@ -63,7 +63,9 @@ __all__ = [
     "read_cifar10",
 ]
 
+#: The data set loaded when none is named: embedded, works offline.
 DEFAULT_DATASET = "mnist5k"
+#: The names :func:`load_dataset` knows.
 DATASETS = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
 
 # Standardisation constants (mean, std per channel) as commonly used for these sets;
@@ -108,12 +110,37 @@ class ImageDataset:
         return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(x, y)`` of the ``"train"`` or ``"test"`` split."""
+        """Return ``(x, y)`` of the ``"train"`` or ``"test"`` split.
+
+        Parameters
+        ----------
+        name : {"train", "test"}
+            The split.
+
+        Returns
+        -------
+        x, y : ndarray
+            Images (float32, standardised) and labels (int64).
+        """
         check_choice("split", name, ("train", "test"))
         return (self.x_train, self.y_train) if name == "train" else (self.x_test, self.y_test)
 
     def tensors(self, name: str, device: Any = "cpu", dtype: Any = None) -> tuple[Any, Any]:
-        """Return the ``(x, y)`` of a split as torch tensors on ``device``."""
+        """Return the ``(x, y)`` of a split as torch tensors on ``device``.
+
+        Parameters
+        ----------
+        name : {"train", "test"}
+            The split.
+        device : str or torch.device, default "cpu"
+            Where the tensors live.
+        dtype : torch.dtype, optional
+            Of the images (default float32); labels are int64.
+
+        Returns
+        -------
+        x, y : torch.Tensor
+        """
         import torch
 
         x, y = self.split(name)
@@ -123,7 +150,17 @@ class ImageDataset:
         )
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "ImageDataset":
-        """The first ``n_train`` training and ``n_test`` test images (None keeps all)."""
+        """The first ``n_train`` training and ``n_test`` test images (None keeps all).
+
+        Parameters
+        ----------
+        n_train, n_test : int, optional
+            How many images of each split to keep (at least 1, at most the split's size).
+
+        Returns
+        -------
+        ImageDataset
+        """
         ntr = len(self.y_train) if n_train is None else check_int("n_train", n_train, 1, len(self.y_train))
         nte = len(self.y_test) if n_test is None else check_int("n_test", n_test, 1, len(self.y_test))
         return ImageDataset(

@@ -122,7 +122,13 @@ def rank_rows(k: int, world_size: int, rank: int) -> tuple[int, int]:
 
 
 class CollectiveShard(LocalShard):
-    """The rows of this rank of ``group``; hooks that turn per-rank accumulators into whole-partition ones."""
+    """The rows of this rank of ``group``; hooks that turn per-rank accumulators into whole-partition ones.
+
+    Parameters
+    ----------
+    group : torch.distributed.ProcessGroup or None
+        The process group (None: the default group).
+    """
 
     def __init__(self, group: Any) -> None:
         super().__init__()
@@ -153,8 +159,18 @@ class CollectiveShard(LocalShard):
     def combine_first_pass(self, pre: PrePass, n_rows: int) -> torch.Tensor:
         """Make ``pre`` hold the sums of every rank's rows, shifted by global row 0.
 
-        Returns the zero-noise mask of the whole partition (True where every
-        row of every rank equals global row 0).
+        Parameters
+        ----------
+        pre : PrePass
+            This rank's first-pass accumulators, updated in place.
+        n_rows : int
+            Number of minibatch rows this rank accumulated.
+
+        Returns
+        -------
+        torch.Tensor
+            The zero-noise mask of the whole partition (True where every row of every rank
+            equals global row 0).
         """
         d = pre.s1.numel()
         device = pre.s1.device
@@ -175,7 +191,13 @@ class CollectiveShard(LocalShard):
         return same == 1.0
 
     def combine_noise_pass(self, main: MainPass) -> None:
-        """Make ``main`` hold the noise statistics of every rank's rows."""
+        """Make ``main`` hold the noise statistics of every rank's rows.
+
+        Parameters
+        ----------
+        main : MainPass
+            This rank's noise-pass accumulators, updated in place.
+        """
         for t in main.summable():
             self.all_sum(t)
 

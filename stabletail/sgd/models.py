@@ -24,6 +24,7 @@ from .._validation import check_choice, check_int, check_scalar
 
 __all__ = ["ACTIVATIONS", "FCN", "AlexNetSmall", "build_model", "linear_hinge_loss", "LOSSES", "get_loss"]
 
+#: Activation layers by name (the ``activation`` of :class:`FCN` and :func:`build_model`).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "sigmoid": nn.Sigmoid,
@@ -80,6 +81,18 @@ class FCN(nn.Module):
         self.input_dim = input_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs, ``(n, ...)`` with ``input_dim`` values per row once flattened.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(n, n_classes)`` logits.
+        """
         return self.net(x.reshape(x.shape[0], self.input_dim))
 
 
@@ -141,6 +154,18 @@ class AlexNetSmall(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of images, ``(n, in_channels, image_size, image_size)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(n, n_classes)`` logits.
+        """
         return self.classifier(self.features(x).flatten(1))
 
 
@@ -167,11 +192,28 @@ def linear_hinge_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return torch.clamp(1.0 - signs * output, min=0.0).mean()
 
 
+#: Loss functions by name (:func:`get_loss`).
 LOSSES = {"cross_entropy": nn.functional.cross_entropy, "linear_hinge": linear_hinge_loss}
 
 
 def get_loss(name: str) -> Any:
-    """The loss function called ``name`` (``"cross_entropy"`` or ``"linear_hinge"``)."""
+    """The loss function called ``name``.
+
+    Parameters
+    ----------
+    name : {"cross_entropy", "linear_hinge"}
+        A key of :data:`LOSSES`.
+
+    Returns
+    -------
+    callable
+        ``loss(logits, targets) -> scalar tensor``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known loss.
+    """
     return LOSSES[check_choice("loss", name, LOSSES)]
 
 

@@ -105,7 +105,15 @@ class TailIndexMonitor:
     def step(self, step: int) -> HarvestResult | None:
         """Call once per training step; harvests and logs when ``step % every == 0``.
 
-        Returns the :class:`~stabletail.sgd.HarvestResult` when it harvested, else None.
+        Parameters
+        ----------
+        step : int
+            The training step (>= 0).
+
+        Returns
+        -------
+        HarvestResult or None
+            The harvest's result when it harvested, else None.
         """
         step = check_int("step", step, 0)
         if step % self.every:

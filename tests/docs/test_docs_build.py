@@ -117,9 +117,13 @@ def _params(obj):
 
 
 def _members(cls):
-    """Public methods and properties defined in the class body."""
+    """Public methods and properties defined in the class body, less undocumented overrides of a
+    base-class method (its docstring applies, and is checked there)."""
     for name, member in vars(cls).items():
         if name.startswith("_"):
+            continue
+        inherited = any(getattr(base, name, None) is not None for base in cls.__mro__[1:])
+        if inherited and not getattr(member, "__doc__", None):
             continue
         if isinstance(member, (staticmethod, classmethod)):
             member = member.__func__

@@ -147,7 +147,29 @@ def run(
     options: HarvestOptions,
     shard: LocalShard,
 ) -> HarvestResult:
-    """The harvest of the minibatch rows of ``shard`` (all of them for :class:`LocalShard`)."""
+    """The harvest of the minibatch rows of ``shard`` (all of them for :class:`LocalShard`).
+
+    The core that :func:`harvest` and :func:`~stabletail.sgd.distributed.harvest_distributed` run.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model, at the parameters to harvest (its state is restored on exit).
+    loss_fn : callable
+        ``loss_fn(model(x), y) -> scalar tensor`` (mean over the minibatch).
+    data : tuple of tensors, sequence of batches or iterable
+        As for :func:`harvest`.
+    batch_size : int or None
+        Minibatch size when ``data`` is a tuple of tensors.
+    options : HarvestOptions
+        Everything else.
+    shard : LocalShard
+        Which minibatch rows this process computes and how shards combine their sums.
+
+    Returns
+    -------
+    HarvestResult
+    """
     t0 = time.perf_counter()
     opts = options
     names, params, device, dtype = trainable(model)

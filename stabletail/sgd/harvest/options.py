@@ -86,6 +86,17 @@ class HarvestOptions:
     def build(cls, options: HarvestOptions | None = None, **kwargs: Any) -> HarvestOptions:
         """``options`` (default: the defaults) with the fields in ``kwargs`` replaced.
 
+        Parameters
+        ----------
+        options : HarvestOptions, optional
+            The starting options (default: ``HarvestOptions()``).
+        **kwargs
+            Fields of :class:`HarvestOptions` to replace.
+
+        Returns
+        -------
+        HarvestOptions
+
         Raises
         ------
         TypeError

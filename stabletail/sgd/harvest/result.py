@@ -140,7 +140,21 @@ class HarvestResult:
     def rows(
         self, protocol: str | None = None, layer: str | None = None, zeros: str | None = None
     ) -> list[dict[str, Any]]:
-        """Rows of :attr:`table` matching the given values (None matches all)."""
+        """Rows of :attr:`table` matching the given values (None matches all).
+
+        Parameters
+        ----------
+        protocol : str, optional
+            A protocol of :data:`~stabletail.sgd.protocols.PROTOCOLS`.
+        layer : str, optional
+            A parameter tensor's name, or :data:`MODEL` for the whole model.
+        zeros : {"included", "excluded"}, optional
+            With or without the zero-noise coordinates.
+
+        Returns
+        -------
+        list of dict
+        """
         return [
             r
             for r in self.table
@@ -150,14 +164,41 @@ class HarvestResult:
         ]
 
     def alpha(self, protocol: str = "pooled", layer: str = MODEL, zeros: str = "included") -> float:
-        """The ``alpha`` of one row of :attr:`table`."""
+        """The ``alpha`` of one row of :attr:`table`.
+
+        Parameters
+        ----------
+        protocol : str, optional
+            A protocol of :data:`~stabletail.sgd.protocols.PROTOCOLS` (default ``"pooled"``).
+        layer : str, optional
+            A parameter tensor's name, or :data:`MODEL` for the whole model (the default).
+        zeros : {"included", "excluded"}, optional
+            With or without the zero-noise coordinates (default ``"included"``).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        KeyError
+            If the table has no such row.
+        """
         found = self.rows(protocol, layer, zeros)
         if not found:
             raise KeyError(f"no row for protocol={protocol!r}, layer={layer!r}, zeros={zeros!r}")
         return float(found[0]["alpha"])
 
     def to_csv(self, path: str | os.PathLike[str], which: str = "table") -> None:
-        """Write :attr:`table` (or ``"gaussianity"``, ``"directions"``, ``"layers"``) as CSV, atomically."""
+        """Write :attr:`table` (or ``"gaussianity"``, ``"directions"``, ``"layers"``) as CSV, atomically.
+
+        Parameters
+        ----------
+        path : path-like
+            The file to write.
+        which : {"table", "gaussianity", "directions", "layers"}, default "table"
+            Which table.
+        """
         check_choice("which", which, ("table", "gaussianity", "directions", "layers"))
         rows = list(getattr(self, which))
         columns = TABLE_COLUMNS if which == "table" else (list(rows[0]) if rows else [])
@@ -165,7 +206,13 @@ class HarvestResult:
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the tables and scalar fields as one JSON document, atomically (NaN and
-        infinities become ``null``, as in every JSON file of the package)."""
+        infinities become ``null``, as in every JSON file of the package).
+
+        Parameters
+        ----------
+        path : path-like
+            The file to write.
+        """
         doc = {
             "status": self.status,
             "message": self.message,

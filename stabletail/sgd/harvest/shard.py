@@ -36,27 +36,86 @@ class LocalShard:
         self.device = torch.device("cpu")
 
     def seed(self, random_state: SeedLike) -> SeedLike:
-        """The random state every shard uses (the same on all)."""
+        """The random state every shard uses (the same on all).
+
+        Parameters
+        ----------
+        random_state : int, numpy.random.Generator or None
+            The harvest's ``random_state`` option.
+
+        Returns
+        -------
+        int, numpy.random.Generator or None
+        """
         return random_state
 
     def rows(self, k: int, rank: int | None = None) -> tuple[int, int]:
-        """Minibatch rows ``[start, stop)`` of shard ``rank`` (default: this one) out of ``k``."""
+        """Minibatch rows ``[start, stop)`` of shard ``rank`` (default: this one) out of ``k``.
+
+        Parameters
+        ----------
+        k : int
+            Number of minibatches of the whole partition.
+        rank : int, optional
+            The shard (default: this one).
+
+        Returns
+        -------
+        start, stop : int
+        """
         return 0, k
 
     def all_sum(self, t: torch.Tensor) -> torch.Tensor:
-        """Sum ``t`` over the shards, in place; returns ``t``."""
+        """Sum ``t`` over the shards, in place.
+
+        Parameters
+        ----------
+        t : torch.Tensor
+            This shard's part.
+
+        Returns
+        -------
+        torch.Tensor
+            ``t``, now holding the sum.
+        """
         return t
 
     def any_shard(self, flag: bool) -> bool:
-        """True when ``flag`` is True on some shard."""
+        """True when ``flag`` is True on some shard.
+
+        Parameters
+        ----------
+        flag : bool
+            This shard's value.
+
+        Returns
+        -------
+        bool
+        """
         return flag
 
     def combine_first_pass(self, pre: PrePass, n_rows: int) -> torch.Tensor:
-        """Make ``pre`` hold the first-pass sums of every shard's rows (this one has ``n_rows``).
+        """Make ``pre`` hold the first-pass sums of every shard's rows.
 
-        Returns the zero-noise mask of the whole partition.
+        Parameters
+        ----------
+        pre : PrePass
+            This shard's first-pass accumulators, updated in place.
+        n_rows : int
+            Number of minibatch rows this shard accumulated.
+
+        Returns
+        -------
+        torch.Tensor
+            The zero-noise mask of the whole partition (bool, one per coordinate).
         """
         return pre.zero_mask()
 
     def combine_noise_pass(self, main: MainPass) -> None:
-        """Make ``main`` hold the noise sums of every shard's rows (:meth:`MainPass.summable`)."""
+        """Make ``main`` hold the noise sums of every shard's rows (``MainPass.summable``).
+
+        Parameters
+        ----------
+        main : MainPass
+            This shard's noise-pass accumulators, updated in place.
+        """

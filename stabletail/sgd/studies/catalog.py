@@ -78,7 +78,26 @@ class Study:
         self, params: dict[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None,
         progress: bool = False,
     ) -> list[dict]:
-        """Run one cell of this study (see :func:`~stabletail.sgd.studies.experiment.run_cell`)."""
+        """Run one cell of this study (see :func:`~stabletail.sgd.studies.experiment.run_cell`).
+
+        Parameters
+        ----------
+        params : dict
+            The cell's configuration (one value per axis).
+        seed : int
+            The cell's seed.
+        device : str, default "cpu"
+            Where to train and harvest.
+        data_dir : str, optional
+            See :func:`~stabletail.sgd.datasets.default_data_dir`.
+        progress : bool, default False
+            Show progress bars.
+
+        Returns
+        -------
+        list of dict
+            The cell's rows.
+        """
         from .experiment import run_cell
 
         return run_cell(params, seed, device=device, data_dir=data_dir, progress=progress)
@@ -116,6 +135,7 @@ def _base(**kw: Any) -> dict[str, Any]:
 
 _WHOLE = {"layer": "model", "measure": "alpha", "zeros": "included"}
 
+#: The named studies, ``{name: Study}``, in the order the CLI lists them.
 STUDIES: dict[str, Study] = {}
 
 

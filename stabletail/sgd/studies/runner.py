@@ -38,7 +38,25 @@ __all__ = ["StudyRun", "run_study", "resolve_device"]
 
 @dataclass(frozen=True)
 class StudyRun:
-    """Where a finished (or partly finished) run put its outputs."""
+    """Where a finished (or partly finished) run put its outputs.
+
+    Attributes
+    ----------
+    out : Path
+        The output directory.
+    table, summary, metadata : Path
+        ``results.csv``, ``summary.csv`` and ``run.json`` in it.
+    figures : tuple of Path
+        The figures written.
+    n_cells : int
+        Cells of the grid.
+    n_skipped : int
+        Cells found finished and not run again.
+    n_failed : int
+        Cells that failed (their errors are in ``run.json``).
+    seconds : float
+        Wall-clock time of this run.
+    """
 
     out: Path
     table: Path
