@@ -52,7 +52,7 @@ def _runners():
     d = sum(p.numel() for p in params)
     rows = torch.zeros(K, d)
     m = chunk_rows(d, 4, 1 << 30, K)  # examples per vmap call, as the harvest chooses
-    grads = PerExampleGradients(model, _LF, names, params, torch.device("cpu"), torch.float32, True, 0, None)
+    grads = PerExampleGradients(model, _LF, names, params, torch.device("cpu"), torch.float32, None)
 
     def plain():
         for i in range(0, K, B):
@@ -65,7 +65,7 @@ def _runners():
     def gradients():
         with torch.no_grad():  # as in the harvest: vmap of grad enables grad inside
             for i in range(0, K, m):
-                grads.into(x[i : i + m], y[i : i + m], rows[i : i + m], i)
+                grads.into(x[i : i + m], y[i : i + m], rows[i : i + m])
 
     def loop():
         for i in range(K):

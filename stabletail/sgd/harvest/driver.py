@@ -204,9 +204,8 @@ def run(
         stack.enter_context(model_state(model, opts.eval_mode, device))
         gradients = _Gradients(model, loss_fn, params, device, dtype, opts.eval_mode, seed_base, bar)
         if per_example:
-            examples = PerExampleGradients(model, loss_fn, names, params, device, dtype, opts.eval_mode,
-                                           seed_base, bar)
-            per_call = vmap_rows(d, itemsize, opts.buffer_bytes, chunk_rows)
+            examples = PerExampleGradients(model, loss_fn, names, params, device, dtype, bar)
+            per_call = vmap_rows(d, itemsize, opts.buffer_bytes, chunk_rows) if opts.eval_mode else 1
             ex_index = torch.from_numpy(batches.examples)
             x_all, y_all = batches.tensors  # type: ignore[misc]
 
@@ -218,8 +217,13 @@ def run(
                 for a in range(c0, c1, per_call):
                     b = min(c1, a + per_call)
                     slot = a - start if keep else a - c0
-                    idx = ex_index[a:b]
-                    own_losses.append(examples.into(x_all[idx], y_all[idx], buf[slot : slot + b - a], a))
+                    if opts.eval_mode:
+                        idx = ex_index[a:b]
+                        own_losses.append(examples.into(x_all[idx], y_all[idx], buf[slot : slot + b - a]))
+                    else:  # dropout seeded per row as for minibatches: one example at a time
+                        i = int(batches.examples[a])  # type: ignore[index]
+                        loss = gradients.into(x_all[i : i + 1], y_all[i : i + 1], buf[slot], a)
+                        own_losses.append(loss.reshape(1))
                 sink(buf[c0 - start : c1 - start] if keep else buf[: c1 - c0], c0)
             pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
             if own_losses:

@@ -16,11 +16,12 @@ per-example gradient is the gradient of that map; ``eval_mode=False`` and batch-
 layers without running statistics (``track_running_stats=False``, which normalise by
 the batch even in eval mode) are refused (:func:`check_model`).
 
-Dropout (``eval_mode=False``): the masks are drawn independently for every example
-(``vmap(..., randomness="different")``) after seeding torch's generator with the
-harvest's seed plus the chunk's first row, so a harvest is reproducible for the
-same options (and both passes of a streaming harvest draw the same masks); the masks
-differ from those of a loop of single-example passes.
+Dropout (``eval_mode=False``): the driver then computes the rows one example at a time
+by the minibatch path (a batch of one, torch's generator seeded with the harvest's seed
+plus the row number, as for minibatches), so the masks do not depend on how rows are
+chunked or shared out, and both passes of a streaming harvest draw the same ones; this
+class (vmap, which would draw the masks of a whole chunk from one seed) serves the
+eval-mode harvests.
 """
 
 from __future__ import annotations
@@ -82,12 +83,10 @@ class PerExampleGradients:
     """
 
     def __init__(self, model: torch.nn.Module, loss_fn: Callable[[Any, Any], Any], names: list[str],
-                 params: list[torch.Tensor], device: torch.device, dtype: torch.dtype, eval_mode: bool,
-                 seed_base: int, bar: Any) -> None:
+                 params: list[torch.Tensor], device: torch.device, dtype: torch.dtype, bar: Any) -> None:
         self.model, self.loss_fn = model, loss_fn
         self.names, self.params = names, params
-        self.device, self.dtype = device, dtype
-        self.eval_mode, self.seed_base, self.bar = eval_mode, seed_base, bar
+        self.device, self.dtype, self.bar = device, dtype, bar
         trainable = set(names)
         self.constants = {n: p.detach() for n, p in model.named_parameters() if n not in trainable}
         self.constants.update(dict(model.named_buffers()))
@@ -101,12 +100,8 @@ class PerExampleGradients:
         self._grads = torch.func.vmap(torch.func.grad(loss_of_one, has_aux=True), in_dims=(None, 0, 0),
                                       randomness="different")
 
-    def into(self, x: Any, y: Any, rows: torch.Tensor, first_row: int) -> torch.Tensor:
+    def into(self, x: Any, y: Any, rows: torch.Tensor) -> torch.Tensor:
         """Write the gradients of the examples ``x[j], y[j]`` into ``rows[j]``; their losses."""
-        if not self.eval_mode:  # the same dropout masks in both passes of a streaming harvest
-            torch.default_generator.manual_seed(self.seed_base + first_row)
-            if self.device.type != "cpu":
-                getattr(torch, self.device.type).manual_seed(self.seed_base + first_row)
         x, y = to_device(x, self.device, self.dtype), to_device(y, self.device, self.dtype)
         weights = {n: p.detach() for n, p in zip(self.names, self.params)}
         try:
