@@ -105,6 +105,18 @@ def _sorted_abs(x: ArrayLike, nan_policy: str) -> np.ndarray | None:
     return a[::-1]
 
 
+def _order_statistics(x: ArrayLike, k: Any, nan_policy: str, n_bootstrap: int, t_bootstrap: float,
+                      eps_stop: float) -> np.ndarray | None:
+    """The checks the order-statistics estimators share (``k`` and the double-bootstrap tuning),
+    then ``|x| > 0`` sorted decreasingly (None under propagate with non-finite input)."""
+    check_int("n_bootstrap", n_bootstrap, 10)
+    check_scalar("t_bootstrap", t_bootstrap, 0.0, 1.0, low_open=True, high_open=True)
+    check_scalar("eps_stop", eps_stop, 0.0, 1.0, low_open=True)
+    if isinstance(k, str):
+        check_choice("k", k, ("sqrt", "dbs"))
+    return _sorted_abs(x, nan_policy)
+
+
 def _resolve_k(k: Any, n: int, kmax: int, method: str) -> int:
     """Number of upper order statistics from an int, a fraction of n, or "sqrt"."""
     if kmax < 1:

@@ -11,14 +11,13 @@ import numpy as np
 from .._typing import ArrayLike, NanPolicy, SeedLike
 from .._validation import (
     check_choice,
-    check_int,
     check_random_state,
-    check_scalar,
 )
 from . import _kernels
 from ._bootstrap import StderrMethod, boot_log_moments, boot_sd, check_stderr
 from ._common import (
     KSpec,
+    _order_statistics,
     _resolve_k,
     _sorted_abs,
 )
@@ -171,13 +170,8 @@ def hill(
     cover: coverage is near 0 from n = 1e4 on. Use :func:`mohammadi` or :func:`log_moment`
     for stable data.
     """
-    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 10)
     n_boot = check_stderr(stderr, n_boot)
-    t_bootstrap = check_scalar("t_bootstrap", t_bootstrap, 0.0, 1.0, low_open=True, high_open=True)
-    eps_stop = check_scalar("eps_stop", eps_stop, 0.0, 1.0, low_open=True)
-    if isinstance(k, str):
-        check_choice("k", k, ("sqrt", "dbs"))
-    a = _sorted_abs(x, nan_policy)
+    a = _order_statistics(x, k, nan_policy, n_bootstrap, t_bootstrap, eps_stop)
     if a is None:
         return TailIndex.from_xi(math.nan, math.nan, 0, "hill", {"k": k})
     n = a.size

@@ -8,11 +8,11 @@ from typing import Literal, Union
 import numpy as np
 
 from .._typing import ArrayLike, NanPolicy, SeedLike
-from .._validation import check_choice, check_int, check_random_state, check_scalar
+from .._validation import check_random_state
 from ._bootstrap import StderrMethod, boot_log_moments, boot_sd, check_stderr
 from ._common import (
+    _order_statistics,
     _resolve_k,
-    _sorted_abs,
 )
 from ._kselect import double_bootstrap_k_general, moments_curve
 from ._result import TailIndex
@@ -72,12 +72,7 @@ def moments(x: ArrayLike, k: Union[int, float, Literal["sqrt", "dbs"]] = "sqrt",
         ``(1-xi)^2 (1-2xi) (1-xi+6xi^2) / ((1-3xi)(1-4xi))`` for ``xi < 0``.
     """
     n_boot = check_stderr(stderr, n_boot)
-    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 10)
-    t_bootstrap = check_scalar("t_bootstrap", t_bootstrap, 0.0, 1.0, low_open=True, high_open=True)
-    eps_stop = check_scalar("eps_stop", eps_stop, 0.0, 1.0, low_open=True)
-    if isinstance(k, str):
-        check_choice("k", k, ("sqrt", "dbs"))
-    a = _sorted_abs(x, nan_policy)
+    a = _order_statistics(x, k, nan_policy, n_bootstrap, t_bootstrap, eps_stop)
     if a is None:
         return TailIndex.from_xi(math.nan, math.nan, 0, "moments", {"k": k})
     n = a.size

@@ -6,10 +6,9 @@ import math
 from typing import Literal, Union
 
 from .._typing import ArrayLike, NanPolicy, SeedLike
-from .._validation import check_choice, check_int, check_scalar
 from ._common import (
+    _order_statistics,
     _resolve_k,
-    _sorted_abs,
 )
 from ._kselect import double_bootstrap_k_general, pickands_curve
 from ._result import TailIndex
@@ -61,12 +60,7 @@ def pickands(x: ArrayLike, k: Union[int, float, Literal["sqrt", "dbs"]] = "sqrt"
     statistics k, 2k and 4k often tie for small k (one value drawn several
     times), which leaves the estimate undefined.
     """
-    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 10)
-    t_bootstrap = check_scalar("t_bootstrap", t_bootstrap, 0.0, 1.0, low_open=True, high_open=True)
-    eps_stop = check_scalar("eps_stop", eps_stop, 0.0, 1.0, low_open=True)
-    if isinstance(k, str):
-        check_choice("k", k, ("sqrt", "dbs"))
-    a = _sorted_abs(x, nan_policy)
+    a = _order_statistics(x, k, nan_policy, n_bootstrap, t_bootstrap, eps_stop)
     if a is None:
         return TailIndex.from_xi(math.nan, math.nan, 0, "pickands", {"k": k})
     n = a.size

@@ -35,6 +35,12 @@ CONFIGS = {
     # K = 10 random draws of 8 examples, train mode with dropout (seeded per minibatch)
     "random": dict(n=90, batch=8, harvest=dict(sampling="random", n_batches=10, eval_mode=False,
                                                n_gaussianity=10, zeros=("excluded",))),
+    # K = 40 single examples (sampling="per_example", vmap), streamed in two passes, exact full gradient
+    "per_example": dict(n=90, batch=None, harvest=dict(sampling="per_example", n_batches=40, buffer_bytes=0,
+                                                       full_gradient="exact", n_gaussianity=10)),
+    # K = 33 single examples in train mode (dropout seeded per row), kept
+    "per_example_dropout": dict(n=90, batch=None, harvest=dict(sampling="per_example", n_batches=33,
+                                                               eval_mode=False, n_gaussianity=10)),
     # the protocol of docs/contributing.md (its own accumulator, summed over the ranks), K = 13 streamed
     "example": dict(n=110, batch=8, harvest=dict(buffer_bytes=0, n_gaussianity=10,
                                                   protocols=("pooled", "coordinate_blocks"))),

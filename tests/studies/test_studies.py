@@ -41,6 +41,7 @@ def test_study_catalog_is_complete():
         "gaussianity",
         "direction",
         "protocols",
+        "batch-size",
     }
     for st in STUDIES.values():
         assert {"quick", "paper"} <= set(st.presets)
@@ -210,3 +211,38 @@ def test_diverged_training_is_recorded_not_raised():
     # and norm rows marked too_few_minibatches, which is no failure)
     first = [r["status"] for r in res.rows[:-1] if r["epoch"] == 0]
     assert all(s == "ok" or s.startswith("too_few") for s in first)
+
+
+def test_batch_size_study_tiny_run(tmp_path):
+    """b = 1 is harvested from single examples (the same numbers as a direct per-example harvest),
+    the other sizes from random minibatches; every protocol and test has a row at every b; both
+    figures are drawn."""
+    overrides = {**TINY, "activation": ["relu"], "harvest_batch_sizes": [1, 4, 16],
+                 "harvest_options": {"n_batches": 32, "sampling": "random", "n_gaussianity": 20}}
+    run = run_study("batch-size", tmp_path / "bs", overrides=overrides, seeds=1, progress=False)
+    assert run.n_failed == 0
+    rows = read_csv(run.table)
+    alpha = [r for r in rows
+             if r["measure"] == "alpha" and r["layer"] == "model" and r["zeros"] == "included"]
+    assert {(r["epoch"], r["harvest_batch_size"], r["protocol"]) for r in alpha} == {
+        (e, b, p) for e in ("0", "1") for b in ("1", "4", "16")
+        for p in ("pooled", "standardized", "per_coordinate", "norm")}
+    assert all(r["n_batches"] == "32" and r["status"] == "ok" for r in alpha)
+    gauss = [r for r in rows if r["measure"] == "gaussianity" and r["layer"] == "model"]
+    assert {(r["harvest_batch_size"], r["test"]) for r in gauss} == {
+        (b, t) for b in ("1", "4", "16") for t in ("shapiro", "anderson", "jarque_bera")}
+    assert sorted(p.name for p in run.figures) == ["alpha_vs_batch_size.png",
+                                                   "gaussian_fraction_vs_batch_size.png"]
+
+    from stabletail.sgd import harvest
+    from stabletail.sgd.datasets import load_dataset
+    from stabletail.sgd.models import build_model
+
+    data = load_dataset("mnist5k", scaling="standardize").subset(400, 200)
+    x, y = data.tensors("train", "cpu", torch.float32)
+    spec = {"kind": "fcn", "width": 100, "depth": 2, "activation": "relu", "bias": False}
+    model = build_model(spec, data.input_shape, data.n_classes, seed=0)
+    direct = harvest(model, torch.nn.functional.cross_entropy, (x, y), 1, sampling="per_example",
+                     n_batches=32, random_state=0, gaussianity_tests=None, progress=False)
+    for r in (r for r in alpha if r["epoch"] == "0" and r["harvest_batch_size"] == "1"):
+        assert float(r["alpha"]) == pytest.approx(direct.alpha(r["protocol"]), rel=1e-12)

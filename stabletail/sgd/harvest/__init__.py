@@ -26,7 +26,8 @@ the ranks' accumulators after each pass. Modules: :mod:`.api` (the call), :mod:`
 (:class:`HarvestOptions`, taken by the harvest, the distributed harvest and the monitor),
 :mod:`.batches` (the minibatches and the checks of ``data`` and ``loss_fn``), :mod:`.state`
 (the model's state, restored on exit, and the buffers reused between harvests),
-:mod:`.shard` (the shard interface), :mod:`.driver` (the passes), :mod:`.table` (the rows),
+:mod:`.shard` (the shard interface), :mod:`.driver` (the passes), :mod:`.perexample` (the
+single-example rows of ``sampling="per_example"``), :mod:`.table` (the rows),
 :mod:`.result` (the columns, :class:`HarvestResult` and its files).
 """
 

@@ -47,10 +47,15 @@ def harvest(
     n_batches : int, optional
         ``K``. Partition: the first ``K`` batches (default: all full batches; a
         trailing partial batch is left out). Random: required.
-    sampling : {"partition", "random"}
+    sampling : {"partition", "random", "per_example"}
         A fixed partition into consecutive minibatches (the published
-        protocol), or ``K`` independent draws of ``batch_size`` distinct
-        examples (tensors only, seeded by ``random_state``).
+        protocol), ``K`` independent draws of ``batch_size`` distinct
+        examples (tensors only, seeded by ``random_state``), or the gradients of
+        ``K`` distinct single examples (b = 1; tensors only, drawn by
+        ``random_state``, default all; ``batch_size`` 1 or None; computed with
+        ``torch.func.vmap``; batch norm only with running statistics, see
+        :mod:`stabletail.sgd.harvest.perexample`). The result's ``examples`` holds
+        their indices in ``data``.
     full_gradient : {"mean", "exact"}
         ``"mean"``: the mean of the ``K`` minibatch gradients (the published
         protocol; then the noise sums to zero). ``"exact"``: the gradient of
@@ -101,6 +106,16 @@ def harvest(
         ``table`` holds one row per (layer, protocol, zeros) with the columns
         :data:`TABLE_COLUMNS`; see :class:`HarvestResult` for every field. A
         non-finite gradient never raises: it gives ``status="nonfinite"``.
+
+    Raises
+    ------
+    ValueError
+        For bad options or data; with ``sampling="per_example"`` also for a
+        ``batch_size`` other than 1, a data loader, ``eval_mode=False`` on a model
+        with batch norm, or batch norm without running statistics.
+    RuntimeError
+        With ``sampling="per_example"``, when ``torch.func.vmap`` cannot batch the
+        model or loss.
 
     Notes
     -----

@@ -13,6 +13,10 @@ from ..._validation import check_int
 
 __all__ = ["Batches", "check_batch", "check_data", "check_loss_value", "check_mean_reduction", "to_device"]
 
+#: Examples per chunk of the exact full gradient of a per-example harvest (any size gives the
+#: same gradient: chunks are weighted by their size).
+FULL_CHUNK = 1024
+
 DATA_HELP = "data must be a pair (X, y) of torch tensors or an iterable of (x, y) tensor batches"
 
 
@@ -75,9 +79,10 @@ class Batches:
     """The ``K`` minibatches of ``data``, fixed for every pass, and every example once (:meth:`full`).
 
     ``data``, ``batch_size``, ``n_batches`` and ``sampling`` are those of
-    :func:`~stabletail.sgd.harvest`; ``rng`` draws the random minibatches (the
-    same draws on every shard). ``one_shot`` is True for an iterator that can
-    be iterated only once (a generator).
+    :func:`~stabletail.sgd.harvest`; ``rng`` draws the random minibatches or the
+    examples of ``sampling="per_example"`` (the same draws on every shard); ``examples``
+    holds those examples' indices in ``data`` (None for minibatches). ``one_shot`` is True
+    for an iterator that can be iterated only once (a generator).
     """
 
     def __init__(
@@ -92,6 +97,7 @@ class Batches:
         self.iterable: Iterable[Any] | None = None
         check_data(data)
         self.one_shot = False
+        self.examples = None
         if isinstance(data, (tuple, list)) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
             x, y = data
             if x.shape[0] != y.shape[0]:
@@ -99,11 +105,22 @@ class Batches:
                     f"data: X and y must have the same length, got {x.shape[0]} and {y.shape[0]}"
                 )
             n = int(x.shape[0])
+            self.tensors = (x, y)
+            self.n = n
+            if sampling == "per_example":
+                if batch_size not in (None, 1):
+                    raise ValueError(
+                        f"batch_size must be 1 or None with sampling='per_example', got {batch_size}"
+                    )
+                k = n if n_batches is None else check_int("n_batches", n_batches, 1, n)
+                # K distinct examples in a seeded random order (the order of the rows)
+                self.examples: np.ndarray | None = rng.choice(n, k, replace=False).astype(np.int64)
+                self.index = []
+                self.k, self.batch_size = k, 1
+                return
             if batch_size is None:
                 raise ValueError("batch_size must be given when data is a pair of tensors (X, y)")
             batch_size = check_int("batch_size", batch_size, 1, n)
-            self.tensors = (x, y)
-            self.n = n
             if sampling == "partition":
                 most = n // batch_size
                 k = most if n_batches is None else check_int("n_batches", n_batches, 1, most)
@@ -117,7 +134,7 @@ class Batches:
             if not hasattr(data, "__iter__"):
                 raise TypeError("data must be a pair of tensors (X, y) or an iterable of (x, y) batches")
             if sampling != "partition":
-                raise ValueError("sampling='random' needs data as a pair of tensors (X, y)")
+                raise ValueError(f"sampling={sampling!r} needs data as a pair of tensors (X, y)")
             self.iterable = data
             # a generator or iterator: one pass only (asked without calling iter(), which may start
             # a loader's workers or consume a pass)
@@ -133,6 +150,11 @@ class Batches:
         self.batch_size = batch_size
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.examples is not None:
+            x, y = self.tensors  # type: ignore[misc]
+            for i in self.examples:
+                yield x[i : i + 1], y[i : i + 1]
+            return
         if self.tensors is not None:
             x, y = self.tensors
             for idx in self.index:
@@ -153,6 +175,8 @@ class Batches:
         if self.tensors is not None:
             x, y = self.tensors
             b = self.batch_size or self.n
+            if self.examples is not None:  # per-example rows: the exact gradient in larger chunks
+                b = FULL_CHUNK
             for i in range(0, self.n, b):
                 yield x[i : i + b], y[i : i + b]
         else:

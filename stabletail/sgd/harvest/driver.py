@@ -28,6 +28,8 @@ from .. import _torchstats, protocols
 from .._noisepass import MainPass
 from .batches import Batches, check_loss_value, check_mean_reduction, to_device
 from .options import HarvestOptions, trainable
+from .perexample import PerExampleGradients, check_model
+from .perexample import chunk_rows as vmap_rows
 from .result import HarvestResult
 from .shard import LocalShard
 from .state import give_workspace, model_state, take_workspace, workspace
@@ -188,6 +190,9 @@ def run(
             "full_gradient='exact' needs a second pass over data, but data is a one-shot iterator "
             "(a generator?): pass a list or a re-iterable loader, or full_gradient='mean'"
         )
+    per_example = batches.examples is not None
+    if per_example:
+        check_model(model, opts.eval_mode)
     k = batches.k
     start, stop = shard.rows(k)
     n_own = stop - start
@@ -220,9 +225,37 @@ def run(
             stack.enter_context(_torchstats.kernel_threads(torch.get_num_threads()))
         stack.enter_context(model_state(model, opts.eval_mode, device))
         gradients = _Gradients(model, loss_fn, params, device, dtype, opts.eval_mode, seed_base, bar)
+        if per_example:
+            examples = PerExampleGradients(model, loss_fn, names, params, device, dtype, bar)
+            per_call = vmap_rows(d, itemsize, opts.buffer_bytes, chunk_rows) if opts.eval_mode else 1
+            ex_index = torch.from_numpy(batches.examples)
+            x_all, y_all = batches.tensors  # type: ignore[misc]
+
+        def example_rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
+            """:func:`rows_pass` of single examples: vmap calls of ``per_call`` examples fill each chunk."""
+            own_losses = []
+            for c0 in range(start, stop, chunk_rows):
+                c1 = min(stop, c0 + chunk_rows)
+                for a in range(c0, c1, per_call):
+                    b = min(c1, a + per_call)
+                    slot = a - start if keep else a - c0
+                    if opts.eval_mode:
+                        idx = ex_index[a:b]
+                        own_losses.append(examples.into(x_all[idx], y_all[idx], buf[slot : slot + b - a]))
+                    else:  # dropout seeded per row as for minibatches: one example at a time
+                        i = int(batches.examples[a])  # type: ignore[index]
+                        loss = gradients.into(x_all[i : i + 1], y_all[i : i + 1], buf[slot], a)
+                        own_losses.append(loss.reshape(1))
+                sink(buf[c0 - start : c1 - start] if keep else buf[: c1 - c0], c0)
+            pass_losses = torch.zeros(k, dtype=torch.float64, device=device)
+            if own_losses:
+                pass_losses[start:stop] = torch.cat(own_losses).to(torch.float64)
+            return pass_losses
 
         def rows_pass(sink: Callable[[torch.Tensor, int], None]) -> torch.Tensor:
             """One pass over this shard's rows; ``sink(rows, first_row)`` per chunk of rows; the losses."""
+            if per_example:
+                return example_rows_pass(sink)
             own_losses = []
             c0 = start
             for i, (x, y) in enumerate(batches):
@@ -331,4 +364,5 @@ def run(
         noise=noise,
         per_coordinate_alpha=coord_alpha if opts.store else None,
         seconds=time.perf_counter() - t0,
+        examples=None if batches.examples is None else batches.examples.copy(),
     )

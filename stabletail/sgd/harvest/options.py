@@ -14,10 +14,13 @@ from ..._validation import check_choice, check_int, check_level, check_scalar
 from ..gaussianity import GAUSSIANITY_TESTS
 from ..protocols import PER_COORDINATE_ESTIMATORS, PROTOCOLS, registered
 
-__all__ = ["ZEROS", "HarvestOptions", "trainable"]
+__all__ = ["SAMPLINGS", "ZEROS", "HarvestOptions", "trainable"]
 
 #: The two variants of every row: with and without the zero-noise coordinates.
 ZEROS: tuple[str, ...] = ("included", "excluded")
+
+#: How the ``K`` rows are drawn: consecutive minibatches, random minibatches, single examples.
+SAMPLINGS: tuple[str, ...] = ("partition", "random", "per_example")
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +67,7 @@ class HarvestOptions:
         put = object.__setattr__
         if self.n_batches is not None:
             put(self, "n_batches", check_int("n_batches", self.n_batches, 1))
-        check_choice("sampling", self.sampling, ("partition", "random"))
+        check_choice("sampling", self.sampling, SAMPLINGS)
         check_choice("full_gradient", self.full_gradient, ("mean", "exact"))
         put(self, "protocols", _choices("protocols", self.protocols, registered()))
         check_choice("per_coordinate_estimator", self.per_coordinate_estimator, PER_COORDINATE_ESTIMATORS)

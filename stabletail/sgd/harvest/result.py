@@ -116,6 +116,9 @@ class HarvestResult:
         coordinates; ``store=True`` only).
     seconds : float
         Wall time of the harvest.
+    examples : numpy.ndarray of shape (K,), or None
+        ``sampling="per_example"``: the index in ``data`` of the example of each row
+        (row ``k`` is the gradient of example ``examples[k]``); None for minibatch rows.
     """
 
     status: str
@@ -136,6 +139,7 @@ class HarvestResult:
     noise: np.ndarray | None
     per_coordinate_alpha: np.ndarray | None
     seconds: float
+    examples: np.ndarray | None = None
 
     def rows(
         self, protocol: str | None = None, layer: str | None = None, zeros: str | None = None
@@ -190,16 +194,30 @@ class HarvestResult:
         return float(found[0]["alpha"])
 
     def to_csv(self, path: str | os.PathLike[str], which: str = "table") -> None:
-        """Write :attr:`table` (or ``"gaussianity"``, ``"directions"``, ``"layers"``) as CSV, atomically.
+        """Write :attr:`table` (or ``"gaussianity"``, ``"directions"``, ``"layers"``, ``"examples"``) as
+        CSV, atomically. ``"examples"`` (per-example harvests only): one line per row, its ``row``,
+        ``example`` (index in ``data``) and ``loss``.
 
         Parameters
         ----------
         path : path-like
             The file to write.
-        which : {"table", "gaussianity", "directions", "layers"}, default "table"
+        which : {"table", "gaussianity", "directions", "layers", "examples"}, default "table"
             Which table.
+
+        Raises
+        ------
+        ValueError
+            For another ``which``, or ``"examples"`` of a harvest of minibatches.
         """
-        check_choice("which", which, ("table", "gaussianity", "directions", "layers"))
+        check_choice("which", which, ("table", "gaussianity", "directions", "layers", "examples"))
+        if which == "examples":
+            if self.examples is None:
+                raise ValueError("which='examples' needs a harvest with sampling='per_example'")
+            rows = [{"row": k, "example": int(i), "loss": float(v)}
+                    for k, (i, v) in enumerate(zip(self.examples, self.batch_losses))]
+            atomic_write(path, csv_text(rows, ["row", "example", "loss"]))
+            return
         rows = list(getattr(self, which))
         columns = TABLE_COLUMNS if which == "table" else (list(rows[0]) if rows else [])
         atomic_write(path, csv_text(rows, columns))
@@ -227,6 +245,8 @@ class HarvestResult:
             "directions": list(self.directions),
             "layers": list(self.layers),
         }
+        if self.examples is not None:
+            doc["examples"] = [int(i) for i in self.examples]
         write_json(path, doc)
 
 

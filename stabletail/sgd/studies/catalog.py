@@ -1,4 +1,4 @@
-"""The six named studies: presets, grid axes, summary keys and figures.
+"""The seven named studies: presets, grid axes, summary keys and figures.
 
 Each study is data (a :class:`Study`); all of them run the same cell body
 (:func:`stabletail.sgd.studies.experiment.run_cell`) with different parameters.
@@ -400,6 +400,77 @@ _register(
                 where={"measure": "alpha", "zeros": "included", "split": "train", "scaling": "standardize"},
                 hline=2.0,
                 title="per layer, training noise",
+            ),
+        ),
+    )
+)
+
+_BATCH_SIZES = [1, 4, 16, 64, 256, 1024]
+
+_register(
+    Study(
+        name="batch-size",
+        description=(
+            "alpha (every protocol) and Gaussianity fractions vs harvest batch size b = 1 (single examples), "
+            "4 .. 1024, at initialisation and after training, ReLU and sigmoid 784-100-10"
+        ),
+        claim=(
+            "Simsekli et al. 2019 (generalised CLT): minibatch noise keeps the tail index of the "
+            "per-example gradients when it is below 2, and turns Gaussian as b grows otherwise"
+        ),
+        axes=("dataset", "activation"),
+        presets={
+            # b = 1 is harvested with sampling="per_example" (K distinct examples), the others with
+            # K random minibatches of b distinct examples
+            "quick": {
+                **_base(
+                    activation=["relu", "sigmoid"],
+                    checkpoints=[0, 30],
+                    harvest_batch_sizes=_BATCH_SIZES,
+                    measures=["alpha", "gaussianity"],
+                    seeds=[0, 1, 2, 3, 4],
+                    harvest_options={"n_batches": 200, "sampling": "random"},
+                ),
+                "per_example": True,
+            },
+            "paper": {
+                **_base(
+                    dataset=["mnist"],
+                    activation=["relu", "sigmoid"],
+                    checkpoints=[0, 1, 10, 50],
+                    harvest_batch_sizes=_BATCH_SIZES,
+                    measures=["alpha", "gaussianity"],
+                    seeds=[0, 1, 2],
+                    harvest_options={"n_batches": 200, "sampling": "random"},
+                ),
+                "per_example": True,
+            },
+        },
+        figures=(
+            FigureSpec(
+                "alpha_vs_batch_size.png",
+                "alpha",
+                "harvest_batch_size",
+                hue="epoch",
+                col="protocol",
+                row="activation",
+                where=_WHOLE,
+                logx=True,
+                hline=2.0,
+                title="every protocol, whole model; b = 1: single examples",
+            ),
+            FigureSpec(
+                "gaussian_fraction_vs_batch_size.png",
+                "fraction_not_rejected",
+                "harvest_batch_size",
+                hue="epoch",
+                col="test",
+                row="activation",
+                where={"measure": "gaussianity", "layer": "model"},
+                logx=True,
+                ref="expected_fraction",
+                ylabel="fraction not rejected",
+                title="per-coordinate Gaussianity (dashed: expected under the null); b = 1: single examples",
             ),
         ),
     )

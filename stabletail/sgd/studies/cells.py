@@ -134,6 +134,7 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "n_test": (lambda v: v is None or _is_int(v, 1), "null or an integer >= 1"),
     "dtype": (lambda v: v in ("float32", "float64"), '"float32" or "float64"'),
     "bias": (lambda v: isinstance(v, bool), "true or false"),
+    "per_example": (lambda v: isinstance(v, bool), "true or false"),
     "checkpoints": (lambda v: isinstance(v, list) and bool(v) and all(_is_int(c, 0) for c in v),
                     "a non-empty list of epochs (integers >= 0)"),
 }

@@ -72,7 +72,9 @@ def measure(
     params : mapping
         Cell parameters; uses ``measures`` (subset of ``"alpha"``,
         ``"gaussianity"``, ``"direction"``), ``protocols`` (None = all),
-        ``level`` and ``harvest_options`` (passed to the harvester).
+        ``level``, ``harvest_options`` (passed to the harvester) and ``per_example``
+        (when true, ``batch_size == 1`` is harvested with ``sampling="per_example"``:
+        ``n_batches`` distinct single examples).
     seed : int
         Seed of the harvester's random subsets.
 
@@ -86,6 +88,9 @@ def measure(
     from ..protocols import PROTOCOLS
 
     measures = set(params.get("measures", ["alpha"]))
+    options = dict(params.get("harvest_options") or {})
+    if params.get("per_example") and int(batch_size) == 1:  # b = 1: K distinct single examples
+        options["sampling"] = "per_example"
     res = harvest(
         model, loss_fn, (x, y), batch_size,
         protocols=tuple(params.get("protocols") or PROTOCOLS) if "alpha" in measures else (),
@@ -94,7 +99,7 @@ def measure(
         level=float(params.get("level", 0.95)),
         random_state=int(seed),
         progress=False,
-        **dict(params.get("harvest_options") or {}),
+        **options,
     )
     common = {"harvest_status": res.status, "n_batches": res.n_batches}
     out: list[dict[str, Any]] = []
