@@ -410,7 +410,7 @@ def _rules(rows: dict[str, ModelRow], sim: np.ndarray, level: float) -> tuple[st
     elif any(r.rejected is None for r in (g, t, s)):
         best = min((r for r in (g, t, s) if r.rejected is None), key=lambda r: r.aic)
         why = "fast mode" if any(r.note.startswith("fast") for r in (t, s)) else "a test could not run"
-        verdict = (f"Untested ({why}): of the laws not rejected, the {best.name} law has the lowest AIC; "
+        verdict = (f"Untested ({why}): of the untested laws, the {best.name} law has the lowest AIC; "
                    "see the table and the notes.")
         found.append(f"R9 untested: lowest AIC {best.name} (AIC {best.aic:.6g}); {why}.")
     elif p.rejected is False and not better:
