@@ -8,6 +8,8 @@
     stabletail study --list
     stabletail tail FILE [--method mohammadi|hill|...] [--level 0.95] [--column N] [--json]
     stabletail fit FILE [--method mle|...] [--parameterization S0|S1] [--level 0.95] [--column N] [--json]
+                        [--gof [--n-boot B]] [--plot OUT.png]
+    stabletail diagnose FILE [--fast] [--n-boot B] [--seed S] [--level 0.05] [--plot OUT.png] [--json]
 
 ``FILE`` holds a column of numbers (one per line; commas or whitespace separate
 columns, a header line is skipped; ``-`` reads standard input).
@@ -24,83 +26,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._columns import read_column
 from ._io import jsonable
 
 __all__ = ["main", "read_column"]
 
-
-
-def read_column(path: str, column: int = 0, *, decimal_comma: bool = False) -> np.ndarray:
-    """Read one column of numbers from a text file (``"-"`` is standard input).
-
-    Columns are separated by commas, tabs or spaces, or by semicolons when a line holds
-    one (then commas are not separators). A first line that does not parse (a header)
-    is skipped; blank lines and lines starting with ``#`` are ignored; a UTF-8
-    byte-order mark is ignored. Anything else that is not a number is an error:
-    nothing is skipped silently.
-
-    Parameters
-    ----------
-    path : str
-        File name or ``"-"``.
-    column : int
-        Zero-based column index (>= 0).
-    decimal_comma : bool
-        Read ``0,123`` as 0.123 (columns must then be separated by semicolons, tabs
-        or spaces). Without it a decimal comma is an error, never split into two
-        numbers.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 values.
-
-    Raises
-    ------
-    ValueError
-        If ``column`` is negative, a line other than the first has no number in that
-        column, the file is not text, or it holds no number.
-    OSError
-        If the file cannot be read (missing, a directory, no permission).
-    """
-    if isinstance(column, bool) or not isinstance(column, (int, np.integer)) or column < 0:
-        raise ValueError(f"column must be an integer >= 0, got {column!r}")
-    if path == "-":
-        text = sys.stdin.read()
-    else:
-        if Path(path).is_dir():
-            raise IsADirectoryError(f"{path} is a directory, not a file of numbers")
-        try:
-            text = Path(path).read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{path} is not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    text = text.removeprefix("\ufeff")
-    values: list[float] = []
-    first = True
-    for lineno, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        if ";" in s or decimal_comma:
-            fields = s.replace(";", " ").split()
-            if decimal_comma:
-                fields = [f.replace(",", ".") for f in fields]
-        else:
-            fields = s.replace(",", " ").split()
-        try:
-            values.append(float(fields[column]))
-        except (ValueError, IndexError):
-            if not first:
-                hint = ""
-                if column < len(fields) and "," in fields[column]:
-                    hint = " (a decimal comma? use --decimal-comma, or a decimal point)"
-                raise ValueError(
-                    f"{path}, line {lineno}: no number in column {column}: {line!r}{hint}"
-                ) from None
-        first = False
-    if not values:
-        raise ValueError(f"{path}: no numbers found in column {column}")
-    return np.asarray(values, dtype=np.float64)
 
 
 def _result_dict(res: Any, fields: Sequence[str], level: float) -> dict[str, Any]:
