@@ -191,8 +191,8 @@ def _fix_logs(row, er, log_sum_t, log_sq_sum_t, used_log_sum_t, sep, w, short):
 
 
 @jit(fastmath=_FM)
-def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, streams, rsq_t, bsq_t, heads,
-               tails):
+def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, streams, gather, rsq_t, bsq_t,
+               heads, tails):
     """:func:`mainpass` on the columns ``[t0, t1)`` of parameter tensor ``li`` (tile ``ti``).
 
     Writes only the tile's columns of the per-coordinate sums and the block sums
@@ -207,6 +207,9 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
     log_sum, log_sq_sum, used_log_sum, separate_used, _, with_moments, power_sums = coord
     k1, rows_used, block_vec, block_log_sum, _ = row_blocks
     with_directions, inv_norms, unit_sums, unit_sum_model = directions
+    gather_cols, gathered = gather
+    gp0 = np.searchsorted(gather_cols, t0)  # the gathered columns in this tile
+    gp1 = np.searchsorted(gather_cols, t1)
     n_variants, first_col, length, block_size, first_sum = streams[:5]
     nonzero_before, nonzero_cols, raw_sums, std_sums = streams[5:]
     head_block, head_raw, head_std = heads
@@ -297,6 +300,10 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
                     p2_t[j] += q0
                     p3_t[j] += q0 * f0
                     p4_t[j] += q0 * q0
+        for q in range(2 if two else 1):  # gather the chosen columns' noise while the tile is in cache
+            row = row1 if q else row0
+            for gp in range(gp0, gp1):
+                gathered[k + q, gp] = row[gather_cols[gp] - t0]
         for q in range(2 if two else 1):
             iq = i + q
             kq = k + q
@@ -396,18 +403,18 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
             unit_sum_model_t[j] += ml[j]
 
 
-def _main_tiles(g, k0, tiles, nl, noise, coord, row_blocks, directions, streams, part_rsq, part_bsq, heads,
-                tails):
+def _main_tiles(g, k0, tiles, nl, noise, coord, row_blocks, directions, streams, gather, part_rsq, part_bsq,
+                heads, tails):
     for ti in prange(tiles.shape[0]):
         _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], nl, noise, coord, row_blocks,
-                   directions, streams, part_rsq[ti], part_bsq[ti], heads, tails)
+                   directions, streams, gather, part_rsq[ti], part_bsq[ti], heads, tails)
 
 
 _main_ser, _main_par = jit_variants(_main_tiles)
 
 
 @jit
-def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, parallel):
+def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, gather, parallel):
     """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
 
     The accumulators come as records (tuples), one per group:
@@ -433,7 +440,9 @@ def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, paral
       scope; its first column, entries per row, block size and the index of its first block
       sum) of the ``n_variants`` variants, ``raw_sums`` of ``e`` and ``std_sums`` of
       ``e * inv_sd``; ``nonzero_before[j]`` counts the non-zero-noise columns before ``j``,
-      ``nonzero_cols`` lists them.
+      ``nonzero_cols`` lists them;
+    - ``gather = (cols, gathered)``: ``gathered[k, p] = e[k, cols[p]]`` (``cols`` sorted; the
+      noise of the coordinates of the order-statistic Gaussianity tests).
 
     Rows go in pairs through the per-coordinate sums, which halves the traffic of the
     accumulators. The column tiles (:func:`_tiles`) are independent; with ``parallel``
@@ -462,11 +471,11 @@ def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, paral
     nl = offsets.size - 1
     tile_noise = (g_full, inv_sd, eps_row[0], eps, short)
     if parallel:
-        _main_par(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, part_rsq, part_bsq,
-                  heads, tails)
+        _main_par(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, gather, part_rsq,
+                  part_bsq, heads, tails)
     else:
-        _main_ser(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, part_rsq, part_bsq,
-                  heads, tails)
+        _main_ser(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, gather, part_rsq,
+                  part_bsq, heads, tails)
     for ti in range(nt):
         li = tiles[ti, 2]
         for i in range(r):

@@ -208,15 +208,13 @@ class MainPass:
             self._update_torch(g, k0)
         for acc in self.extra.values():  # the rows now hold the noise
             acc.update(g, k0)
-        if self.gauss_index is not None:
-            self.gauss[k0 : k0 + g.shape[0]] = g.index_select(1, self.gauss_index)
 
     def _update_kernels(self, g: torch.Tensor, k0: int) -> None:
         from . import _kernels
 
         if self._kernel_records is None:
             self._kernel_records = self._records(g)
-        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, *self._kernel_records)
+        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, *self._kernel_records)  # gathers too
 
     def _records(self, g: torch.Tensor) -> tuple[Any, ...]:
         """The accumulators as the records of :func:`stabletail.sgd._kernels.mainpass` (numpy views)."""
@@ -252,7 +250,11 @@ class MainPass:
                       _np(self.unit_sum_model))
         streams = (len(self.variants) if self.flat_wanted else 0, first_col, length, block_size, first_sum,
                    nonzero_before, nonzero_cols, raw, std)
-        return noise, layout, coord, row_blocks, directions, streams
+        if self.gauss_index is not None:
+            gather = (_np(self.gauss_index.cpu()).astype(np.int64), _np(self.gauss))
+        else:
+            gather = (np.zeros(0, dtype=np.int64), np.zeros((1, 0), dtype=dt))
+        return noise, layout, coord, row_blocks, directions, streams, gather
 
     def _update_torch(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
@@ -297,6 +299,8 @@ class MainPass:
             if valid > 0:
                 self.used_log_sum += la[:valid].sum(0)
         self.log_sq_sum += la.square_().sum(0)
+        if self.gauss_index is not None:
+            self.gauss[k0 : k0 + r] = e.index_select(1, self.gauss_index)
 
     def _update_row_blocks(self, e: torch.Tensor, k0: int) -> None:
         r = e.shape[0]

@@ -145,17 +145,11 @@ def jarque_bera_from_sums(power_sums: Any, k: int) -> tuple[np.ndarray, np.ndarr
     s = as_float_array(power_sums, "power_sums", dtype=np.float64)
     if s.ndim != 2 or s.shape[0] != 4:
         raise ValueError(f"power_sums must have shape (4, m), got {s.shape}")
-    mu, s2, s3, s4 = s / k
-    mu2 = mu * mu
-    m2 = s2 - mu2
-    m3 = s3 - 3.0 * mu * s2 + 2.0 * mu2 * mu
-    m4 = s4 - 4.0 * mu * s3 + 6.0 * mu2 * s2 - 3.0 * mu2 * mu2
-    ok = np.isfinite(s).all(0) & (m2 > 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew2 = np.where(ok, m3 * m3 / (m2 * m2 * m2), np.nan)
-        kurt = np.where(ok, m4 / (m2 * m2), np.nan)
-    jb = k / 6.0 * (skew2 + 0.25 * (kurt - 3.0) ** 2)
-    return jb, np.exp(-0.5 * jb)
+    from ._normality_kernels import jarque_bera_sums
+
+    out = np.empty((2, s.shape[1]))
+    jarque_bera_sums(np.ascontiguousarray(s), k, out)
+    return out[0], out[1]
 
 
 def fraction_row(

@@ -11,7 +11,7 @@ import torch
 from .. import protocols as registry
 from .._noisepass import MainPass
 from ..direction import direction_summary
-from ..gaussianity import fraction_row, gaussianity, jarque_bera_from_sums
+from ..gaussianity import fraction_row, jarque_bera_from_sums, normality_tests
 from ..protocols._registry import Scope, undefined
 from .options import ZEROS
 from .result import MODEL, TABLE_COLUMNS
@@ -106,11 +106,12 @@ def gaussianity_rows(main: MainPass, layout: Layout, zero: np.ndarray, tests: Se
     jb_p = None
     if "jarque_bera" in tests:
         jb_p = jarque_bera_from_sums(main.power_sums.cpu().numpy(), k)[1]
-    samples = idx = None
-    if main.gauss_index is not None:
-        samples = main.gauss.to(torch.float64).cpu().numpy()
-        idx = main.gauss_index.cpu().numpy()
     sampled = [t for t in tests if t != "jarque_bera"]
+    pvalues, idx = {}, None
+    if sampled and main.gauss_index is not None:  # every gathered column tested once
+        found = normality_tests(main.gauss.to(torch.float64).cpu().numpy(), sampled)
+        pvalues = {t: found[t][1] for t in sampled}
+        idx = main.gauss_index.cpu().numpy()
     rows = []
     for name, (a, b) in zip(layout.names, layout.ranges):
         by_test = {}
@@ -119,11 +120,11 @@ def gaussianity_rows(main: MainPass, layout: Layout, zero: np.ndarray, tests: Se
             if keep.any():
                 by_test["jarque_bera"] = fraction_row("jarque_bera", jb_p[a:b][keep], k, level=level,
                                                       random_state=seed)
-        if sampled and idx is not None:
-            cols = (idx >= a) & (idx < b)
+        if idx is not None:
+            cols = (idx >= a) & (idx < b)  # the model row: the union of the layers' columns
             if cols.any():
-                for row in gaussianity(samples[:, cols], level=level, tests=sampled, random_state=seed):
-                    by_test[row["test"]] = row
+                for t in sampled:
+                    by_test[t] = fraction_row(t, pvalues[t][cols], k, level=level, random_state=seed)
         rows.extend({"layer": name, **by_test[t]} for t in tests if t in by_test)
     return rows
 
