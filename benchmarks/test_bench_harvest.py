@@ -187,3 +187,100 @@ def test_ten_million_parameters(benchmark):
     print("\n", out)
     assert out["status"] == "ok" and out["n_params"] > 10**7
     assert out["peak_rss_gib"] < 24.0
+
+
+# ---------------------------------------------------------------- the default call
+#
+# ``harvest(model, loss, data, b)`` with every default: every protocol, both zero variants,
+# directions, and the Gaussianity tests (Jarque-Bera on every non-zero-noise coordinate from
+# the pass's power sums, Shapiro-Wilk and Anderson-Darling on 1,000 seeded coordinates per
+# layer). Peers in the same rounds: ``plain`` (the K forward+backward passes), ``stripped``
+# (the same call with ``gaussianity_tests=None``) and ``default_two_pass`` (the default call
+# streaming, ``buffer_bytes=0``). Targets: default/plain <= 1.15 at b = 500 and <= 1.3 at
+# b = 100; default_two_pass/plain <= 2.3 (MLP 784-100-10, K = 100, one torch thread).
+
+DEFAULT_CASES = {"mlp-b500": (500, 100, 9), "mlp-b100": (100, 100, 9)}  # b, K, rounds
+
+
+def _default_runners(b, k):
+    torch.manual_seed(0)
+    model = _mlp()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(k * b, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (k * b,), generator=g)
+
+    def plain():
+        for i in range(k):
+            model.zero_grad()
+            _LF(model(x[i * b : (i + 1) * b]), y[i * b : (i + 1) * b]).backward()
+
+    return {
+        "plain": plain,
+        "default": lambda: harvest(model, _LF, (x, y), b, progress=False),
+        "stripped": lambda: harvest(model, _LF, (x, y), b, gaussianity_tests=None, progress=False),
+        "default_two_pass": lambda: harvest(model, _LF, (x, y), b, buffer_bytes=0, progress=False),
+    }
+
+
+def _interleaved(benchmark, run, rounds):
+    times: dict[str, list[float]] = {p: [] for p in run}
+
+    def one_round():
+        for peer, fn in run.items():
+            t0 = time.perf_counter()
+            fn()
+            times[peer].append(time.perf_counter() - t0)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        one_round()  # warm-up (compilation, workspaces, the cached null simulations), discarded
+        for v in times.values():
+            v.clear()
+        benchmark.pedantic(one_round, rounds=rounds, iterations=1)
+    finally:
+        torch.set_num_threads(before)
+    return times
+
+
+@pytest.mark.parametrize("case", list(DEFAULT_CASES))
+def test_default_call_ratios(benchmark, case):
+    b, k, rounds = DEFAULT_CASES[case]
+    benchmark.group = f"default-call-{case}"
+    times = _interleaved(benchmark, _default_runners(b, k), rounds)
+    ratios = {
+        f"{p}/plain": statistics.median(t / q for t, q in zip(times[p], times["plain"]))
+        for p in ("default", "stripped", "default_two_pass")
+    }
+    ratios["default/stripped"] = statistics.median(t / q for t, q in zip(times["default"], times["stripped"]))
+    benchmark.extra_info.update(ratios)
+    benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
+    print(f"\n{case} (K = {k}, 1 torch thread): median plain {statistics.median(times['plain']):.3f} s; "
+          + ", ".join(f"{key} = {v:.3f}" for key, v in ratios.items())
+          + "; range default/plain "
+          + f"{min(t / q for t, q in zip(times['default'], times['plain'])):.3f}-"
+          + f"{max(t / q for t, q in zip(times['default'], times['plain'])):.3f}")
+
+
+def test_default_call_fixed_overhead(benchmark):
+    """The default call on a tiny model (4-3-2 MLP, K = 10, b = 4): its time minus the plain passes'."""
+    benchmark.group = "default-call-tiny"
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(40, 4, generator=g)
+    y = torch.randint(0, 2, (40,), generator=g)
+
+    def plain():
+        for i in range(10):
+            model.zero_grad()
+            _LF(model(x[i * 4 : (i + 1) * 4]), y[i * 4 : (i + 1) * 4]).backward()
+
+    run = {"plain": plain, "default": lambda: harvest(model, _LF, (x, y), 4, progress=False),
+           "stripped": lambda: harvest(model, _LF, (x, y), 4, gaussianity_tests=None, progress=False)}
+    times = _interleaved(benchmark, run, 31)
+    over = {f"{p}-plain_ms": 1e3 * statistics.median(t - q for t, q in zip(times[p], times["plain"]))
+            for p in ("default", "stripped")}
+    benchmark.extra_info.update(over)
+    print(f"\ntiny model: median plain {1e3 * statistics.median(times['plain']):.2f} ms; "
+          + ", ".join(f"{key} = {v:.2f}" for key, v in over.items()))

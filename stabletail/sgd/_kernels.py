@@ -191,8 +191,8 @@ def _fix_logs(row, er, log_sum_t, log_sq_sum_t, used_log_sum_t, sep, w, short):
 
 
 @jit(fastmath=_FM)
-def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, streams, rsq_t, bsq_t, heads,
-               tails):
+def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, streams, gather, rsq_t, bsq_t,
+               heads, tails):
     """:func:`mainpass` on the columns ``[t0, t1)`` of parameter tensor ``li`` (tile ``ti``).
 
     Writes only the tile's columns of the per-coordinate sums and the block sums
@@ -204,9 +204,12 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
     for :func:`mainpass` to add in tile order. The records are those of :func:`mainpass`.
     """
     g_full, inv_sd, er, eps, short = noise
-    log_sum, log_sq_sum, used_log_sum, separate_used, _ = coord
+    log_sum, log_sq_sum, used_log_sum, separate_used, _, with_moments, power_sums = coord
     k1, rows_used, block_vec, block_log_sum, _ = row_blocks
     with_directions, inv_norms, unit_sums, unit_sum_model = directions
+    gather_cols, gathered = gather
+    gp0 = np.searchsorted(gather_cols, t0)  # the gathered columns in this tile
+    gp1 = np.searchsorted(gather_cols, t1)
     n_variants, first_col, length, block_size, first_sum = streams[:5]
     nonzero_before, nonzero_cols, raw_sums, std_sums = streams[5:]
     head_block, head_raw, head_std = heads
@@ -223,6 +226,8 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
     # loops over views from index 0 vectorise (no wrap-around of negative indices)
     g_full_t, isd_t = g_full[t0:t1], inv_sd[t0:t1]
     log_sum_t, log_sq_sum_t, used_log_sum_t = log_sum[t0:t1], log_sq_sum[t0:t1], used_log_sum[t0:t1]
+    p1_t, p2_t = power_sums[0, t0:t1], power_sums[1, t0:t1]  # empty without moments
+    p3_t, p4_t = power_sums[2, t0:t1], power_sums[3, t0:t1]
     block_vec_t, block_log_sum_t = block_vec[t0:t1], block_log_sum[t0:t1]  # empty without row blocks
     unit_sums_t, unit_sum_model_t = unit_sums[t0:t1], unit_sum_model[t0:t1]  # empty without directions
     if with_directions:  # sums over the rows in the rows' dtype, as a matrix-vector product would be
@@ -276,6 +281,29 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
         rsq_t[i] = acc0
         if two:
             rsq_t[i + 1] = acc1
+        if with_moments:  # sums of the noise's powers (Jarque-Bera), the two rows at once
+            if two:
+                for j in range(w):
+                    f0 = np.float64(row0[j])
+                    f1 = np.float64(row1[j])
+                    q0 = f0 * f0
+                    q1 = f1 * f1
+                    p1_t[j] += f0 + f1
+                    p2_t[j] += q0 + q1
+                    p3_t[j] += q0 * f0 + q1 * f1
+                    p4_t[j] += q0 * q0 + q1 * q1
+            else:
+                for j in range(w):
+                    f0 = np.float64(row0[j])
+                    q0 = f0 * f0
+                    p1_t[j] += f0
+                    p2_t[j] += q0
+                    p3_t[j] += q0 * f0
+                    p4_t[j] += q0 * q0
+        for q in range(2 if two else 1):  # gather the chosen columns' noise while the tile is in cache
+            row = row1 if q else row0
+            for gp in range(gp0, gp1):
+                gathered[k + q, gp] = row[gather_cols[gp] - t0]
         for q in range(2 if two else 1):
             iq = i + q
             kq = k + q
@@ -375,18 +403,18 @@ def _main_tile(ti, g, k0, t0, t1, li, nl, noise, coord, row_blocks, directions, 
             unit_sum_model_t[j] += ml[j]
 
 
-def _main_tiles(g, k0, tiles, nl, noise, coord, row_blocks, directions, streams, part_rsq, part_bsq, heads,
-                tails):
+def _main_tiles(g, k0, tiles, nl, noise, coord, row_blocks, directions, streams, gather, part_rsq, part_bsq,
+                heads, tails):
     for ti in prange(tiles.shape[0]):
         _main_tile(ti, g, k0, tiles[ti, 0], tiles[ti, 1], tiles[ti, 2], nl, noise, coord, row_blocks,
-                   directions, streams, part_rsq[ti], part_bsq[ti], heads, tails)
+                   directions, streams, gather, part_rsq[ti], part_bsq[ti], heads, tails)
 
 
 _main_ser, _main_par = jit_variants(_main_tiles)
 
 
 @jit
-def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, parallel):
+def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, gather, parallel):
     """Noise statistics of rows ``k0 .. k0 + len(g)``; ``g`` is overwritten with the noise.
 
     The accumulators come as records (tuples), one per group:
@@ -395,10 +423,11 @@ def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, paral
       ``|e| + eps_row[0]`` in the rows' dtype; ``short`` picks :func:`_log_short` for its
       log (float32 rows);
     - ``layout = (offsets, tile)``: the layer boundaries and the tile width;
-    - ``coord = (log_sum, log_sq_sum, used_log_sum, separate_used, row_sq_norms)``: per
-      coordinate (float64) ``log_sum += log(|e| + eps)``, ``log_sq_sum += log(...)**2``
-      (``used_log_sum`` the same over the first ``rows_used`` rows when ``separate_used``);
-      ``row_sq_norms[k, l] += sum e**2``;
+    - ``coord = (log_sum, log_sq_sum, used_log_sum, separate_used, row_sq_norms, moments,
+      power_sums)``: per coordinate (float64) ``log_sum += log(|e| + eps)``, ``log_sq_sum +=
+      log(...)**2`` (``used_log_sum`` the same over the first ``rows_used`` rows when
+      ``separate_used``); ``row_sq_norms[k, l] += sum e**2``; when ``moments``,
+      ``power_sums[p - 1] += e**p`` for ``p = 1..4`` (``e`` in float64);
     - ``row_blocks = (k1, rows_used, block_vec, block_log_sum, block_sq_norms)``: row blocks of
       ``k1`` rows: ``block_vec`` collects the sums, and when a block closes,
       ``block_log_sum += log(|block_vec| + eps)`` and ``block_sq_norms[block, l] +=
@@ -411,7 +440,9 @@ def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, paral
       scope; its first column, entries per row, block size and the index of its first block
       sum) of the ``n_variants`` variants, ``raw_sums`` of ``e`` and ``std_sums`` of
       ``e * inv_sd``; ``nonzero_before[j]`` counts the non-zero-noise columns before ``j``,
-      ``nonzero_cols`` lists them.
+      ``nonzero_cols`` lists them;
+    - ``gather = (cols, gathered)``: ``gathered[k, p] = e[k, cols[p]]`` (``cols`` sorted; the
+      noise of the coordinates of the order-statistic Gaussianity tests).
 
     Rows go in pairs through the per-coordinate sums, which halves the traffic of the
     accumulators. The column tiles (:func:`_tiles`) are independent; with ``parallel``
@@ -440,11 +471,11 @@ def mainpass(g, k0, noise, layout, coord, row_blocks, directions, streams, paral
     nl = offsets.size - 1
     tile_noise = (g_full, inv_sd, eps_row[0], eps, short)
     if parallel:
-        _main_par(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, part_rsq, part_bsq,
-                  heads, tails)
+        _main_par(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, gather, part_rsq,
+                  part_bsq, heads, tails)
     else:
-        _main_ser(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, part_rsq, part_bsq,
-                  heads, tails)
+        _main_ser(g, k0, tiles, nl, tile_noise, coord, row_blocks, directions, streams, gather, part_rsq,
+                  part_bsq, heads, tails)
     for ti in range(nt):
         li = tiles[ti, 2]
         for i in range(r):

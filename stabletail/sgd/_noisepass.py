@@ -4,7 +4,8 @@ Everything that needs the noise ``e_k = g_k - g_full``: Mohammadi block sums ove
 minibatch-major flattening (one float64 array per stream indexed by the global block
 number, so a block that straddles chunks -- or ranks, :mod:`stabletail.sgd.distributed`
 -- just receives several partial sums), per-coordinate sums of ``log(|e| + eps)`` and its
-square, row-block sums, row norms, sums of unit gradients, a gathered coordinate subset,
+square, per-coordinate sums of ``e, e^2, e^3, e^4`` (the moments of Jarque-Bera), row-block
+sums, row norms, sums of unit gradients, a gathered coordinate subset,
 and the protocols' own accumulators. The kernel switches and helpers are those of
 :mod:`stabletail.sgd._torchstats` (its ``USE_KERNELS``, ``_TILE`` and ``_PARALLEL_MIN`` hold here too).
 """
@@ -68,8 +69,9 @@ class MainPass:
     g_full : the full gradient (dtype of the rows).
     inv_sd : 1 / sd per coordinate (float64), 0 where the noise is zero (for "standardized").
     nz_index : indices of coordinates with non-zero noise, or None when all are.
-    needs : built-in accumulators to keep (:data:`stabletail.sgd.protocols.ACCUMULATORS`)
-        and ``"directions"`` (sums of unit gradients).
+    needs : built-in accumulators to keep (:data:`stabletail.sgd.protocols.ACCUMULATORS`),
+        ``"directions"`` (sums of unit gradients) and ``"moments"`` (per-coordinate sums of
+        the noise's first four powers, ``power_sums``, shape ``(4, d)``).
     eps : added inside every log.
     gauss_index : coordinates to gather for Gaussianity tests (or None).
     inv_norms : (k, n_layers + 1) reciprocal row norms of the raw gradients
@@ -134,6 +136,8 @@ class MainPass:
         # per-coordinate log sums (needed by pooled/standardized too)
         self.log_sum = arena.zeros(d)
         self.log_sq_sum = arena.zeros(d)
+        self.moments = "moments" in needs
+        self.power_sums = arena.zeros(4 * d if self.moments else 0).view(4, -1)  # sums of e, e^2, e^3, e^4
         # row blocks (per-coordinate Mohammadi and norm)
         self.k1, self.k2 = row_blocks(k)
         self.rows_used = self.k1 * self.k2
@@ -183,8 +187,9 @@ class MainPass:
     def summable(self) -> list[torch.Tensor]:
         """The accumulators that are plain sums over rows: summing each over disjoint sets
         of rows (e.g. the ranks of a distributed harvest) gives that of their union."""
-        sums = [self.log_sum, self.log_sq_sum, self.row_sq_norms, self.block_log_sum, self.block_sq_norms,
-                self.unit_sums, self.unit_sum_model, self.raw_block_sums, self.std_block_sums]
+        sums = [self.log_sum, self.log_sq_sum, self.power_sums, self.row_sq_norms, self.block_log_sum,
+                self.block_sq_norms, self.unit_sums, self.unit_sum_model, self.raw_block_sums,
+                self.std_block_sums]
         if self.used_log_sum is not self.log_sum:
             sums.append(self.used_log_sum)
         if self.gauss_index is not None:
@@ -203,15 +208,13 @@ class MainPass:
             self._update_torch(g, k0)
         for acc in self.extra.values():  # the rows now hold the noise
             acc.update(g, k0)
-        if self.gauss_index is not None:
-            self.gauss[k0 : k0 + g.shape[0]] = g.index_select(1, self.gauss_index)
 
     def _update_kernels(self, g: torch.Tensor, k0: int) -> None:
         from . import _kernels
 
         if self._kernel_records is None:
             self._kernel_records = self._records(g)
-        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, *self._kernel_records)
+        _run_kernel(_kernels.mainpass, g.numel(), _np(g), k0, *self._kernel_records)  # gathers too
 
     def _records(self, g: torch.Tensor) -> tuple[Any, ...]:
         """The accumulators as the records of :func:`stabletail.sgd._kernels.mainpass` (numpy views)."""
@@ -239,14 +242,19 @@ class MainPass:
                  dt == np.float32)
         layout = (np.asarray(self.offsets, dtype=np.int64), _torchstats._TILE)
         coord = (_np(self.log_sum), _np(self.log_sq_sum), _np(self.used_log_sum),
-                 self.used_log_sum is not self.log_sum, _np(self.row_sq_norms))
+                 self.used_log_sum is not self.log_sum, _np(self.row_sq_norms), self.moments,
+                 _np(self.power_sums))
         row_blocks = (self.k1 if self.need_rows else 0, self.rows_used, _np(self.block_vec),
                       _np(self.block_log_sum), _np(self.block_sq_norms))
         directions = (self.directions, _np(self.inv_norms.to(g.dtype)), _np(self.unit_sums),
                       _np(self.unit_sum_model))
         streams = (len(self.variants) if self.flat_wanted else 0, first_col, length, block_size, first_sum,
                    nonzero_before, nonzero_cols, raw, std)
-        return noise, layout, coord, row_blocks, directions, streams
+        if self.gauss_index is not None:
+            gather = (_np(self.gauss_index.cpu()).astype(np.int64), _np(self.gauss))
+        else:
+            gather = (np.zeros(0, dtype=np.int64), np.zeros((1, 0), dtype=dt))
+        return noise, layout, coord, row_blocks, directions, streams, gather
 
     def _update_torch(self, g: torch.Tensor, k0: int) -> None:
         r = g.shape[0]
@@ -276,6 +284,12 @@ class MainPass:
         e64 = e.to(F64)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             self.row_sq_norms[k0 : k0 + r, i] += e64[:, a:b].square().sum(1)
+        if self.moments:
+            e2 = e64.square()
+            self.power_sums[0] += e64.sum(0)
+            self.power_sums[1] += e2.sum(0)
+            self.power_sums[2] += (e2 * e64).sum(0)
+            self.power_sums[3] += e2.square_().sum(0)
         if self.need_rows:
             self._update_row_blocks(e64, k0)
         la = log_abs_into(e, scratch[:r], self.eps).to(F64)
@@ -285,6 +299,8 @@ class MainPass:
             if valid > 0:
                 self.used_log_sum += la[:valid].sum(0)
         self.log_sq_sum += la.square_().sum(0)
+        if self.gauss_index is not None:
+            self.gauss[k0 : k0 + r] = e.index_select(1, self.gauss_index)
 
     def _update_row_blocks(self, e: torch.Tensor, k0: int) -> None:
         r = e.shape[0]

@@ -206,3 +206,33 @@ def normality_columns(x, coef, do_sw, do_ad, do_jb, out):
         t = np.full((p, j1 - j0), np.inf)  # padding rows sort to the end
         t[:k] = x[:, j0:j1]
         _tile_tests(t, k, j0, coef, do_sw, do_ad, do_jb, out)
+
+
+@jit
+def jarque_bera_sums(s, k, out):
+    """Jarque-Bera of every column from the sums of its powers (``s[p - 1] = sum x**p``).
+
+    ``out[0]`` the statistic, ``out[1]`` the p-value ``exp(-JB/2)``; NaN where the biased
+    variance is not positive or a sum is not finite. Central moments from the raw ones:
+    ``m2 = s2 - mu^2``, ``m3 = s3 - 3 mu s2 + 2 mu^3``, ``m4 = s4 - 4 mu s3 + 6 mu^2 s2 - 3 mu^4``
+    (means over ``k``).
+    """
+    inv_k = 1.0 / k
+    for j in range(s.shape[1]):
+        mu = s[0, j] * inv_k
+        a2 = s[1, j] * inv_k
+        a3 = s[2, j] * inv_k
+        a4 = s[3, j] * inv_k
+        mu2 = mu * mu
+        m2 = a2 - mu2
+        m3 = a3 - 3.0 * mu * a2 + 2.0 * mu2 * mu
+        m4 = a4 - 4.0 * mu * a3 + 6.0 * mu2 * a2 - 3.0 * mu2 * mu2
+        if m2 > 0.0 and math.isfinite(m3) and math.isfinite(m4):
+            v2 = m2 * m2
+            kurt = m4 / v2 - 3.0
+            jb = k / 6.0 * (m3 * m3 / (v2 * m2) + 0.25 * kurt * kurt)
+            out[0, j] = jb
+            out[1, j] = math.exp(-0.5 * jb)
+        else:
+            out[0, j] = np.nan
+            out[1, j] = np.nan

@@ -11,7 +11,10 @@ the nominal size exactly).
 
 Tests: ``"shapiro"`` (Shapiro-Wilk, Royston's AS R94), ``"anderson"``
 (Anderson-Darling, p-value of D'Agostino & Stephens 1986), ``"jarque_bera"``; all
-run over every column in one compiled pass (:func:`normality_tests`).
+run over every column in one compiled pass (:func:`normality_tests`). Jarque-Bera
+needs only the sums of the first four powers of each column, which the harvest's noise
+pass keeps for every coordinate (:func:`jarque_bera_from_sums`), so the harvest runs it
+on all of them and the order-statistic tests on a seeded subset.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy as np
 from .._typing import SeedLike
 from .._validation import as_float_array, check_choice, check_int, check_level, check_random_state
 
-__all__ = ["GAUSSIANITY_TESTS", "normality_tests", "normality_pvalues", "gaussianity"]
+__all__ = ["GAUSSIANITY_TESTS", "normality_tests", "normality_pvalues", "gaussianity",
+           "jarque_bera_from_sums", "fraction_row"]
 
 #: Available tests.
 GAUSSIANITY_TESTS: tuple[str, ...] = ("shapiro", "anderson", "jarque_bera")
@@ -107,6 +111,96 @@ def normality_pvalues(samples: Any, test: str = "shapiro") -> np.ndarray:
     return normality_tests(samples, (test,))[test][1]
 
 
+def jarque_bera_from_sums(power_sums: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Jarque-Bera statistic and p-value of every column from the sums of its powers.
+
+    Parameters
+    ----------
+    power_sums : array_like, shape (4, m)
+        Row ``p - 1`` holds ``sum_i x_i**p`` over the ``k`` observations of each column
+        (``p = 1..4``).
+    k : int
+        Observations per column (>= 3).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``JB = k/6 (S^2 + (Kurt - 3)^2 / 4)`` from the biased central moments (as
+        :func:`normality_tests`), and its p-value ``exp(-JB/2)`` (chi-square, 2 d.o.f.);
+        NaN where the column's variance is not positive or a sum is not finite.
+
+    Raises
+    ------
+    ValueError
+        If ``power_sums`` does not have 4 rows or ``k < 3``.
+
+    Notes
+    -----
+    The central moments are ``m2 = s2 - mu^2``, ``m3 = s3 - 3 mu s2 + 2 mu^3`` and
+    ``m4 = s4 - 4 mu s3 + 6 mu^2 s2 - 3 mu^4`` with ``s_p`` the mean of the p-th powers and
+    ``mu = s_1``; exact for the noise of a harvest, whose mean over the minibatches is
+    zero or small against its spread.
+    """
+    k = check_int("k", k, 3)
+    s = as_float_array(power_sums, "power_sums", dtype=np.float64)
+    if s.ndim != 2 or s.shape[0] != 4:
+        raise ValueError(f"power_sums must have shape (4, m), got {s.shape}")
+    from ._normality_kernels import jarque_bera_sums
+
+    out = np.empty((2, s.shape[1]))
+    jarque_bera_sums(np.ascontiguousarray(s), k, out)
+    return out[0], out[1]
+
+
+def fraction_row(
+    test: str, pvalues: np.ndarray, k: int, *, level: float, n_null: int = 2000, random_state: SeedLike = 0
+) -> dict[str, Any]:
+    """The summary row of one test over many coordinates (the rows of :func:`gaussianity`).
+
+    Parameters
+    ----------
+    test : str
+        The test's name (one of :data:`GAUSSIANITY_TESTS`).
+    pvalues : numpy.ndarray
+        One p-value per coordinate, NaN for one that could not be tested (constant).
+    k : int
+        Observations per coordinate (the null simulation draws ``k`` of them).
+    level, n_null, random_state
+        As for :func:`gaussianity`.
+
+    Returns
+    -------
+    dict
+        The keys listed under :func:`gaussianity`.
+    """
+    check_choice("test", test, GAUSSIANITY_TESTS)
+    level = check_level(level)
+    n_null = check_int("n_null", n_null, 0)
+    p = np.asarray(pvalues, dtype=np.float64)
+    tested = np.isfinite(p)
+    m = int(tested.sum())
+    not_rej = int(np.sum(p[tested] >= 1.0 - level))
+    expected = math.nan
+    if n_null:
+        if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+            # identical simulations are shared between calls
+            expected = _null_fraction_seeded(test, k, level, n_null, int(random_state))
+        else:
+            expected = _null_fraction(test, k, level, n_null, check_random_state(random_state))
+    return {
+        "test": test,
+        "level": level,
+        "n_coordinates": m,
+        "n_constant": int(p.size - m),
+        "n_not_rejected": not_rej,
+        "fraction_not_rejected": not_rej / m if m else math.nan,
+        "stderr": math.sqrt(level * (1.0 - level) / m) if m else math.nan,
+        "nominal_fraction": level,
+        "expected_fraction": expected,
+        "expected_stderr": math.sqrt(expected * (1 - expected) / n_null) if n_null else math.nan,
+    }
+
+
 def _null_fraction(test: str, k: int, level: float, n_null: int, rng: np.random.Generator) -> float:
     p = normality_pvalues(rng.standard_normal((k, n_null)), test)
     return float(np.mean(p >= 1.0 - level))
@@ -154,33 +248,9 @@ def gaussianity(
     level = check_level(level)
     n_null = check_int("n_null", n_null, 0)
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
-    rng = check_random_state(random_state)
+    gen = check_random_state(random_state)
+    rng = random_state if seeded else gen  # a seed: the cached simulations; else one generator for all
     x = as_float_array(samples, "samples", dtype=np.float64)
-    rows = []
     results = normality_tests(x, tests)
-    for test in tests:
-        p = results[test][1]
-        tested = np.isfinite(p)
-        m = int(tested.sum())
-        not_rej = int(np.sum(p[tested] >= 1.0 - level))
-        expected = math.nan
-        if n_null:
-            if seeded:  # identical simulations are shared between calls
-                expected = _null_fraction_seeded(test, x.shape[0], level, n_null, int(random_state))
-            else:
-                expected = _null_fraction(test, x.shape[0], level, n_null, rng)
-        rows.append(
-            {
-                "test": test,
-                "level": level,
-                "n_coordinates": m,
-                "n_constant": int(x.shape[1] - m),
-                "n_not_rejected": not_rej,
-                "fraction_not_rejected": not_rej / m if m else math.nan,
-                "stderr": math.sqrt(level * (1.0 - level) / m) if m else math.nan,
-                "nominal_fraction": level,
-                "expected_fraction": expected,
-                "expected_stderr": math.sqrt(expected * (1 - expected) / n_null) if n_null else math.nan,
-            }
-        )
-    return rows
+    return [fraction_row(test, results[test][1], x.shape[0], level=level, n_null=n_null, random_state=rng)
+            for test in tests]

@@ -6,7 +6,8 @@
   no bias).
 - :class:`AlexNetSmall` -- five convolutions with ``width`` channels and three
   max-pools, then a three-layer classifier (the CIFAR "AlexNet" of Simsekli
-  et al. 2019, whose width option scales the number of channels).
+  et al. 2019, whose width option scales the number of channels), He-initialised
+  (He et al. 2015) so that its eight ReLU layers train from the first steps.
 - :func:`linear_hinge_loss` -- the multi-class linear hinge loss of that study.
 - :func:`build_model` -- construct either from a plain dict (the study configs),
   with a seeded initialisation that leaves torch's global RNG untouched.
@@ -115,6 +116,13 @@ class AlexNetSmall(nn.Module):
         One of :data:`ACTIVATIONS`.
     dropout : float
         Dropout probability before the hidden linear layers (inactive in eval mode).
+    init : {"he", "torch"}
+        ``"he"`` (default): every weight drawn from ``N(0, 2 / fan_in)`` and every
+        bias 0 (He et al. 2015, "Delving deep into rectifiers"), which keeps the
+        variance of the activations constant through ReLU layers; ``"torch"``:
+        PyTorch's default (uniform, bound ``1 / sqrt(fan_in)``), under which the
+        signal shrinks by about ``sqrt(3)`` per layer and the eight-layer net
+        learned nothing in 10 epochs on the embedded digits (test accuracy 0.10).
     """
 
     def __init__(
@@ -126,8 +134,10 @@ class AlexNetSmall(nn.Module):
         hidden: int | None = None,
         activation: str = "relu",
         dropout: float = 0.5,
+        init: str = "he",
     ) -> None:
         super().__init__()
+        check_choice("init", init, ("he", "torch"))
         in_channels = check_int("in_channels", in_channels, 1)
         image_size = check_int("image_size", image_size, 16)
         width = check_int("width", width, 1)
@@ -152,6 +162,12 @@ class AlexNetSmall(nn.Module):
             nn.Dropout(dropout), nn.Linear(hidden, hidden), act(),
             nn.Linear(hidden, n_classes),
         )
+        if init == "he":
+            with torch.no_grad():
+                for mod in self.modules():
+                    if isinstance(mod, (nn.Conv2d, nn.Linear)):
+                        mod.weight.normal_(0.0, math.sqrt(2.0 / mod.weight[0].numel()))
+                        mod.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of a batch.

@@ -75,9 +75,11 @@ def harvest(
         coordinates in that layer.
     gaussianity_tests : sequence of str or None
         Tests of :mod:`stabletail.sgd.gaussianity` (None: none).
-    n_gaussianity : int
-        Coordinates tested per layer (seeded, among the non-zero-noise ones);
-        the model row tests the union.
+    n_gaussianity : int or None
+        Coordinates tested per layer by Shapiro-Wilk and Anderson-Darling (seeded,
+        among the non-zero-noise ones; None: all of them); the model row tests the
+        union. Jarque-Bera tests every non-zero-noise coordinate, from the sums of
+        the noise's powers that the noise pass keeps.
     directions : bool
         Compute the vMF concentration and gradient-norm spread.
     eval_mode : bool

@@ -26,6 +26,7 @@ import torch
 from ..._validation import check_random_state
 from .. import _torchstats, protocols
 from .._noisepass import MainPass
+from ..gaussianity import jarque_bera_from_sums
 from .batches import Batches, check_loss_value, check_mean_reduction, to_device
 from .options import HarvestOptions, trainable
 from .perexample import PerExampleGradients, check_model
@@ -44,7 +45,7 @@ __all__ = ["run"]
 CHUNK_BYTES = 1 << 22
 MIN_CHUNK_ROWS = 16
 # d-vectors of accumulators: 4 first-pass (s1, s2, spread, sd), 7 noise-pass, 1 spare
-N_ACCUMULATORS = 12
+N_ACCUMULATORS = 16
 
 
 class _Gradients:
@@ -106,9 +107,12 @@ def _exact_full_gradient(gradients: _Gradients, batches: Batches, shard: LocalSh
 
 
 def _needs(opts: HarvestOptions) -> frozenset[str]:
-    """The built-in accumulators the chosen protocols read, and ``"directions"`` when asked for."""
+    """The built-in accumulators the chosen protocols read, ``"directions"`` when asked for and
+    ``"moments"`` (the power sums of Jarque-Bera) when that test is."""
     needs = set().union(*(protocols.get(name).needs for name in opts.protocols))
-    return frozenset(needs | ({"directions"} if opts.directions else set()))
+    needs |= {"directions"} if opts.directions else set()
+    needs |= {"moments"} if "jarque_bera" in opts.gaussianity_tests else set()
+    return frozenset(needs)
 
 
 def _extra_accumulators(opts: HarvestOptions, k: int, offsets: Sequence[int],
@@ -125,9 +129,10 @@ def _extra_accumulators(opts: HarvestOptions, k: int, offsets: Sequence[int],
 
 
 def _gauss_index(
-    zero: torch.Tensor, offsets: Sequence[int], m: int, rng: np.random.Generator, device: torch.device
+    zero: torch.Tensor, offsets: Sequence[int], m: int | None, rng: np.random.Generator, device: torch.device
 ) -> torch.Tensor | None:
-    """Up to ``m`` seeded coordinates per layer with noise, to gather for the Gaussianity tests."""
+    """Up to ``m`` seeded coordinates per layer with noise (all: ``m=None``), to gather for the
+    order-statistic Gaussianity tests."""
     if m == 0:
         return None
     zero_np = zero.cpu().numpy()
@@ -135,7 +140,7 @@ def _gauss_index(
     for a, b in zip(offsets[:-1], offsets[1:]):
         nz = a + np.flatnonzero(~zero_np[a:b])
         if nz.size:
-            picks.append(np.sort(rng.choice(nz, min(m, nz.size), replace=False)))
+            picks.append(nz if m is None or m >= nz.size else np.sort(rng.choice(nz, m, replace=False)))
     if not picks:
         return None
     return torch.from_numpy(np.concatenate(picks)).to(device)
@@ -293,7 +298,8 @@ def run(
             inv_sd = torch.where(zero | (sd == 0), 0.0, 1.0 / sd)
             nz_index = torch.nonzero(~zero).reshape(-1) if bool(zero.any()) else None
             tests = opts.gaussianity_tests
-            gauss_index = _gauss_index(zero, offsets, opts.n_gaussianity, rng, device) if tests else None
+            sampled = [t for t in tests if t != "jarque_bera"]  # Jarque-Bera: every coordinate, from sums
+            gauss_index = _gauss_index(zero, offsets, opts.n_gaussianity, rng, device) if sampled else None
             norms = torch.cat([sq, sq.sum(1, keepdim=True)], 1).sqrt()
             inv_norms = torch.where(norms > 0, 1.0 / norms, 0.0)
             extra = _extra_accumulators(opts, k, offsets, device)
@@ -327,7 +333,7 @@ def run(
         for i, (name, (a, b)) in enumerate(zip(layout.names, layout.ranges))
     ]
     common = {"level": opts.level, "n_batches": k, "batch_size": batches.batch_size}
-    coord_alpha = None
+    coord_alpha = coord_jb = None
     gauss_rows: list[dict[str, Any]] = []
     dir_rows: list[dict[str, Any]] = []
     if main is None:
@@ -341,7 +347,10 @@ def run(
         coord_alpha = (states.get("per_coordinate") or {}).get("alpha")
         if opts.gaussianity_tests:
             seed = int(random_state) if isinstance(random_state, (int, np.integer)) else 0
-            gauss_rows = gaussianity_rows(main, layout, opts.gaussianity_tests, opts.level, seed)
+            gauss_rows = gaussianity_rows(main, layout, zero_np, opts.gaussianity_tests, opts.level, seed)
+            if opts.store and main.moments:
+                coord_jb = np.stack(jarque_bera_from_sums(main.power_sums.cpu().numpy(), k))
+                coord_jb[:, zero_np] = np.nan
         if opts.directions:
             dir_rows = direction_rows(main, layout, grad_norms)
     give_workspace("acc", acc_ws)  # nothing returned below refers to it
@@ -365,4 +374,5 @@ def run(
         per_coordinate_alpha=coord_alpha if opts.store else None,
         seconds=time.perf_counter() - t0,
         examples=None if batches.examples is None else batches.examples.copy(),
+        per_coordinate_jarque_bera=coord_jb,
     )

@@ -53,7 +53,7 @@ class HarvestOptions:
     per_coordinate_estimator: str = "mohammadi"
     n_coordinates: int | None = None
     gaussianity_tests: Sequence[str] | None = GAUSSIANITY_TESTS
-    n_gaussianity: int = 1000
+    n_gaussianity: int | None = 1000
     directions: bool = True
     eval_mode: bool = True
     store: bool = False
@@ -76,7 +76,8 @@ class HarvestOptions:
             raise ValueError("zeros must name at least one of 'included', 'excluded'")
         tests = _choices("gaussianity_tests", self.gaussianity_tests or (), GAUSSIANITY_TESTS)
         put(self, "gaussianity_tests", tests)
-        put(self, "n_gaussianity", check_int("n_gaussianity", self.n_gaussianity, 0))
+        if self.n_gaussianity is not None:
+            put(self, "n_gaussianity", check_int("n_gaussianity", self.n_gaussianity, 0))
         if self.n_coordinates is not None:
             put(self, "n_coordinates", check_int("n_coordinates", self.n_coordinates, 1))
         put(self, "buffer_bytes", check_int("buffer_bytes", self.buffer_bytes, 0))

@@ -114,6 +114,10 @@ class HarvestResult:
     per_coordinate_alpha : numpy.ndarray of shape (d,), or None
         ``alpha_j`` of every coordinate, unclipped (``inf`` for zero-noise
         coordinates; ``store=True`` only).
+    per_coordinate_jarque_bera : numpy.ndarray of shape (2, d), or None
+        The Jarque-Bera statistic (row 0) and p-value (row 1) of every coordinate's
+        ``K`` noise values, from the power sums of the noise pass (NaN for zero-noise
+        coordinates; ``store=True`` with ``"jarque_bera"`` among the tests only).
     seconds : float
         Wall time of the harvest.
     examples : numpy.ndarray of shape (K,), or None
@@ -140,6 +144,7 @@ class HarvestResult:
     per_coordinate_alpha: np.ndarray | None
     seconds: float
     examples: np.ndarray | None = None
+    per_coordinate_jarque_bera: np.ndarray | None = None
 
     def rows(
         self, protocol: str | None = None, layer: str | None = None, zeros: str | None = None

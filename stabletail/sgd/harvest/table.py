@@ -11,7 +11,7 @@ import torch
 from .. import protocols as registry
 from .._noisepass import MainPass
 from ..direction import direction_summary
-from ..gaussianity import gaussianity
+from ..gaussianity import fraction_row, jarque_bera_from_sums, normality_tests
 from ..protocols._registry import Scope, undefined
 from .options import ZEROS
 from .result import MODEL, TABLE_COLUMNS
@@ -93,20 +93,39 @@ def tail_table(sums: NoiseSums, protocols: Sequence[str], common: dict[str, Any]
     return rows, states
 
 
-def gaussianity_rows(main: MainPass, layout: Layout, tests: Sequence[str], level: float,
+def gaussianity_rows(main: MainPass, layout: Layout, zero: np.ndarray, tests: Sequence[str], level: float,
                      seed: int) -> list[dict[str, Any]]:
-    """One row per (layer, test) on the gathered coordinates (none when fewer than 8 rows)."""
-    if main.gauss_index is None:
+    """One row per (layer, test), none when fewer than 8 rows.
+
+    Jarque-Bera on every non-zero-noise coordinate, from the power sums of the noise pass;
+    the other tests on the gathered coordinates.
+    """
+    k = main.k
+    if k < 8:
         return []
-    samples = main.gauss.to(torch.float64).cpu().numpy()
-    idx = main.gauss_index.cpu().numpy()
+    jb_p = None
+    if "jarque_bera" in tests:
+        jb_p = jarque_bera_from_sums(main.power_sums.cpu().numpy(), k)[1]
+    sampled = [t for t in tests if t != "jarque_bera"]
+    pvalues, idx = {}, None
+    if sampled and main.gauss_index is not None:  # every gathered column tested once
+        found = normality_tests(main.gauss.to(torch.float64).cpu().numpy(), sampled)
+        pvalues = {t: found[t][1] for t in sampled}
+        idx = main.gauss_index.cpu().numpy()
     rows = []
     for name, (a, b) in zip(layout.names, layout.ranges):
-        cols = (idx >= a) & (idx < b)
-        if not cols.any() or samples.shape[0] < 8:
-            continue
-        for row in gaussianity(samples[:, cols], level=level, tests=tests, random_state=seed):
-            rows.append({"layer": name, **row})
+        by_test = {}
+        if jb_p is not None:
+            keep = ~zero[a:b]
+            if keep.any():
+                by_test["jarque_bera"] = fraction_row("jarque_bera", jb_p[a:b][keep], k, level=level,
+                                                      random_state=seed)
+        if idx is not None:
+            cols = (idx >= a) & (idx < b)  # the model row: the union of the layers' columns
+            if cols.any():
+                for t in sampled:
+                    by_test[t] = fraction_row(t, pvalues[t][cols], k, level=level, random_state=seed)
+        rows.extend({"layer": name, **by_test[t]} for t in tests if t in by_test)
     return rows
 
 

@@ -103,6 +103,8 @@ def resolve_config(
             v = [v]
         config[k] = list(v) if isinstance(v, tuple) else v
         _check_value(k, config[k], k in st.axes)
+    for grid in config.get("extra_grids") or []:
+        _check_grid(st, config, grid)
     if seeds is not None:
         config["seeds"] = (
             list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
@@ -135,9 +137,13 @@ _VALUES: dict[str, tuple[Any, str]] = {
     "dtype": (lambda v: v in ("float32", "float64"), '"float32" or "float64"'),
     "bias": (lambda v: isinstance(v, bool), "true or false"),
     "per_example": (lambda v: isinstance(v, bool), "true or false"),
+    "dropout": (lambda v: _is_real(v, 0.0, 1.0) and v < 1.0, "a number in [0, 1)"),
     "checkpoints": (lambda v: isinstance(v, list) and bool(v) and all(_is_int(c, 0) for c in v),
                     "a non-empty list of epochs (integers >= 0)"),
 }
+
+# Options of one model kind that an extra grid may set although the main grid has no such entry.
+_MODEL_OPTIONS = ("dropout",)
 
 
 def _check_value(key: str, value: Any, axis: bool) -> None:
@@ -154,8 +160,22 @@ def _check_value(key: str, value: Any, axis: bool) -> None:
             )
 
 
+def _check_grid(st: Study, config: Mapping[str, Any], grid: Any) -> None:
+    """An entry of ``extra_grids``: a mapping of known configuration keys to valid values."""
+    if not isinstance(grid, Mapping):
+        raise ValueError(f"extra_grids must be a list of objects (configuration overrides), got {grid!r}")
+    for k, v in grid.items():
+        if (k not in config and k not in _MODEL_OPTIONS) or k in ("seeds", "extra_grids"):
+            raise ValueError(f"extra_grids: unknown option {k!r} for study {st.name!r}")
+        _check_value(k, v if k not in st.axes or isinstance(v, list) else [v], k in st.axes)
+
+
 def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
     """The grid of a configuration: one :class:`Cell` per axis combination and seed.
+
+    ``config["extra_grids"]`` (optional) lists further grids, each given by the entries
+    it changes (for example the architecture study's CNN cells: ``{"model": "alexnet",
+    "width": [32, 64], "lr": 0.01, ...}``); their cells follow the main grid's.
 
     Parameters
     ----------
@@ -169,11 +189,14 @@ def make_cells(study: str | Study, config: Mapping[str, Any]) -> list[Cell]:
     list of Cell
     """
     st = STUDIES[study] if isinstance(study, str) else study
-    fixed = {k: v for k, v in config.items() if k not in st.axes and k != "seeds"}
     cells = []
-    for combo in itertools.product(*(config[a] for a in st.axes)):
-        params = {**fixed, **dict(zip(st.axes, combo))}
-        cells.extend(Cell(st.name, params, int(s)) for s in config["seeds"])
+    for grid in [{}, *(config.get("extra_grids") or [])]:
+        cfg = {**config, **grid}
+        fixed = {k: v for k, v in cfg.items() if k not in st.axes and k not in ("seeds", "extra_grids")}
+        axes = [cfg[a] if isinstance(cfg[a], list) else [cfg[a]] for a in st.axes]
+        for combo in itertools.product(*axes):
+            params = {**fixed, **dict(zip(st.axes, combo))}
+            cells.extend(Cell(st.name, params, int(s)) for s in config["seeds"])
     return cells
 
 

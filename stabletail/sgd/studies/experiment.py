@@ -23,7 +23,7 @@ __all__ = ["run_cell", "measure"]
 
 _MODEL_KEYS = {
     "fcn": ("width", "depth", "activation", "bias"),
-    "alexnet": ("width", "activation"),
+    "alexnet": ("width", "activation", "dropout"),
 }
 
 
