@@ -10,140 +10,12 @@ setup (full data sets, the published grids, 3 seeds), meant for a GPU.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from .study import STUDIES, WHOLE_MODEL, FigureSpec, Study, base_config, register_study
 
 __all__ = ["Study", "STUDIES", "FigureSpec"]
 
 
-@dataclass(frozen=True)
-class FigureSpec:
-    """One PNG: ``y`` (a summary metric) against ``x``, a line per ``hue``, panels by ``col``/``row``.
-
-    ``where`` keeps only summary rows whose columns equal the given values
-    (``"last"`` means the largest value of that column); ``hline`` draws a
-    reference line; ``ref`` names a metric drawn dashed as a reference (for
-    example the expected fraction under the null).
-    """
-
-    file: str
-    y: str
-    x: str
-    hue: str | None = None
-    col: str | None = None
-    row: str | None = None
-    where: Mapping[str, Any] = field(default_factory=dict)
-    logx: bool = False
-    hline: float | None = None
-    ref: str | None = None
-    title: str = ""
-    ylabel: str = ""
-
-
-@dataclass(frozen=True)
-class Study:
-    """A named experiment: config in, tidy rows out.
-
-    Attributes
-    ----------
-    name, description : str
-        Name and one-line description.
-    claim : str
-        The published claim the study tests.
-    axes : tuple of str
-        Config entries that are lists spanning the grid (one cell per
-        combination and seed).
-    presets : mapping
-        ``"quick"`` and ``"paper"`` configurations.
-    figures : tuple of FigureSpec
-        Figures drawn from the seed-aggregated summary.
-    """
-
-    name: str
-    description: str
-    claim: str
-    axes: tuple[str, ...]
-    presets: Mapping[str, Mapping[str, Any]]
-    figures: tuple[FigureSpec, ...] = ()
-    keys: tuple[str, ...] = (
-        "dataset", "scaling", "model", "loss", "activation", "width", "depth", "lr", "batch_size",
-        "epoch", "step", "split", "harvest_batch_size", "measure", "protocol", "layer", "zeros", "test",
-    )
-    metrics: tuple[str, ...] = (
-        "alpha", "fraction_not_rejected", "expected_fraction", "kappa", "resultant_length",
-        "resultant_length_uniform", "norm_cv", "train_loss", "train_acc", "test_acc", "informative",
-    )
-
-    def run(
-        self, params: dict[str, Any], seed: int, device: str = "cpu", data_dir: str | None = None,
-        progress: bool = False,
-    ) -> list[dict]:
-        """Run one cell of this study (see :func:`~stabletail.sgd.studies.experiment.run_cell`).
-
-        Parameters
-        ----------
-        params : dict
-            The cell's configuration (one value per axis).
-        seed : int
-            The cell's seed.
-        device : str, default "cpu"
-            Where to train and harvest.
-        data_dir : str, optional
-            See :func:`~stabletail.sgd.datasets.default_data_dir`.
-        progress : bool, default False
-            Show progress bars.
-
-        Returns
-        -------
-        list of dict
-            The cell's rows.
-        """
-        from .experiment import run_cell
-
-        return run_cell(params, seed, device=device, data_dir=data_dir, progress=progress)
-
-
-def _base(**kw: Any) -> dict[str, Any]:
-    """Defaults shared by the studies: the 784-100-10 bias-free ReLU net, SGD, b = 500, lr = 0.1."""
-    cfg: dict[str, Any] = {
-        "dataset": ["mnist5k"],
-        "n_train": None,
-        "n_test": None,
-        "scaling": "standardize",
-        "model": "fcn",
-        "width": 100,
-        "depth": 2,
-        "activation": "relu",
-        "bias": False,
-        "loss": "cross_entropy",
-        "lr": 0.1,
-        "momentum": 0.0,
-        "batch_size": 500,
-        "dtype": "float32",
-        "checkpoints": [0, 1, 2, 4, 8],
-        "splits": ["train"],
-        "harvest_batch_sizes": None,
-        "measures": ["alpha"],
-        "protocols": None,
-        "level": 0.95,
-        "harvest_options": {},
-        "seeds": [0, 1, 2],
-    }
-    cfg.update(kw)
-    return cfg
-
-
-_WHOLE = {"layer": "model", "measure": "alpha", "zeros": "included"}
-
-#: The named studies, ``{name: Study}``, in the order the CLI lists them.
-STUDIES: dict[str, Study] = {}
-
-
-def _register(study: Study) -> None:
-    STUDIES[study.name] = study
-
-
-_register(
+register_study(
     Study(
         name="activation",
         description=(
@@ -153,13 +25,13 @@ _register(
         claim="student reproduction: sigmoid noise lighter-tailed than ReLU (about 1.4 vs 1.2 on MNIST)",
         axes=("dataset", "activation"),
         presets={
-            "quick": _base(
+            "quick": base_config(
                 activation=["relu", "sigmoid"],
                 checkpoints=[0, 1, 2, 4, 6, 8, 12, 16, 20, 25, 30],
                 splits=["train", "test"],
                 seeds=[0, 1, 2, 3, 4],
             ),
-            "paper": _base(
+            "paper": base_config(
                 dataset=["mnist", "fashion-mnist"],
                 activation=["relu", "sigmoid"],
                 checkpoints=list(range(0, 21)),
@@ -175,7 +47,7 @@ _register(
                 hue="activation",
                 col="split",
                 row="dataset",
-                where={**_WHOLE, "protocol": "pooled"},
+                where={**WHOLE_MODEL, "protocol": "pooled"},
                 hline=2.0,
                 title="pooled protocol (Simsekli et al.), whole model",
             ),
@@ -186,7 +58,7 @@ _register(
                 hue="activation",
                 col="protocol",
                 row="split",
-                where=_WHOLE,
+                where=WHOLE_MODEL,
                 hline=2.0,
                 title="every protocol, whole model",
             ),
@@ -196,28 +68,30 @@ _register(
                 "epoch",
                 hue="activation",
                 col="dataset",
-                where={**_WHOLE, "protocol": "pooled", "split": "train"},
+                where={**WHOLE_MODEL, "protocol": "pooled", "split": "train"},
                 ylabel="test accuracy",
             ),
         ),
     )
 )
 
-_register(Study(
+register_study(Study(
     name="learning-rate",
     description="alpha vs learning rate, a fresh initialisation for every rate, several seeds",
     claim="student reproduction: alpha depends on the learning rate (their sweep did not re-initialise)",
     axes=("dataset", "lr"),
     presets={
-        "quick": _base(lr=[0.001, 0.003, 0.01, 0.03, 0.1], checkpoints=[0, 2, 5, 10], seeds=[0, 1, 2]),
-        "paper": _base(dataset=["mnist", "fashion-mnist"], lr=[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
-                       checkpoints=[0, 1, 2, 5, 10, 20], seeds=[0, 1, 2]),
+        "quick": base_config(lr=[0.001, 0.003, 0.01, 0.03, 0.1], checkpoints=[0, 2, 5, 10], seeds=[0, 1, 2]),
+        "paper": base_config(dataset=["mnist", "fashion-mnist"],
+                             lr=[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+                             checkpoints=[0, 1, 2, 5, 10, 20], seeds=[0, 1, 2]),
     },
     figures=(
         FigureSpec("alpha_vs_lr.png", "alpha", "lr", hue="epoch", col="protocol", row="dataset",
-                   where=_WHOLE, logx=True, hline=2.0, title="alpha vs learning rate (fresh init per rate)"),
+                   where=WHOLE_MODEL, logx=True, hline=2.0,
+                   title="alpha vs learning rate (fresh init per rate)"),
         FigureSpec("loss_vs_lr.png", "train_loss", "lr", hue="epoch", col="dataset",
-                   where={**_WHOLE, "protocol": "pooled"}, logx=True, ylabel="training loss"),
+                   where={**WHOLE_MODEL, "protocol": "pooled"}, logx=True, ylabel="training loss"),
     ),
 ))
 
@@ -229,7 +103,7 @@ _register(Study(
 _CNN_QUICK = {"model": "alexnet", "width": [32, 64], "depth": [8], "dropout": 0.0, "batch_size": 50,
               "lr": 0.01, "harvest_batch_sizes": [500]}
 
-_register(
+register_study(
     Study(
         name="architecture",
         description=(
@@ -241,9 +115,9 @@ _register(
         ),
         axes=("dataset", "width", "depth"),
         presets={
-            "quick": _base(width=[8, 32, 128, 512], depth=[2, 3, 4], checkpoints=[0, 10], seeds=[0, 1],
+            "quick": base_config(width=[8, 32, 128, 512], depth=[2, 3, 4], checkpoints=[0, 10], seeds=[0, 1],
                            extra_grids=[_CNN_QUICK]),
-            "paper": _base(
+            "paper": base_config(
                 dataset=["mnist", "cifar10"],
                 width=[4, 8, 16, 32, 64, 128, 256, 512, 1024],
                 depth=list(range(2, 11)),
@@ -259,7 +133,7 @@ _register(
                 hue="depth",
                 col="protocol",
                 row="dataset",
-                where={**_WHOLE, "epoch": "last", "model": "fcn"},
+                where={**WHOLE_MODEL, "epoch": "last", "model": "fcn"},
                 logx=True,
                 hline=2.0,
                 title="after training",
@@ -271,7 +145,7 @@ _register(
                 hue="depth",
                 col="protocol",
                 row="dataset",
-                where={**_WHOLE, "epoch": 0, "model": "fcn"},
+                where={**WHOLE_MODEL, "epoch": 0, "model": "fcn"},
                 logx=True,
                 hline=2.0,
                 title="at initialisation",
@@ -283,7 +157,7 @@ _register(
                 hue="epoch",
                 col="protocol",
                 row="dataset",
-                where={**_WHOLE, "model": "alexnet"},
+                where={**WHOLE_MODEL, "model": "alexnet"},
                 logx=True,
                 hline=2.0,
                 title="AlexNet-style CNN",
@@ -292,14 +166,14 @@ _register(
     )
 )
 
-_register(
+register_study(
     Study(
         name="gaussianity",
         description="fraction of coordinates judged Gaussian vs batch size and training phase",
         claim="Panigrahi et al. 2019: for batch sizes >= 256 per-parameter noise is Gaussian, at least early",
         axes=("dataset",),
         presets={
-            "quick": _base(
+            "quick": base_config(
                 checkpoints=[0, 2, 10, 30],
                 harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
                 measures=["gaussianity", "alpha"],
@@ -307,7 +181,7 @@ _register(
                 seeds=[0, 1, 2],
                 harvest_options={"n_batches": 100, "sampling": "random"},
             ),
-            "paper": _base(
+            "paper": base_config(
                 dataset=["mnist", "cifar10"],
                 checkpoints=[0, 1, 10, 50],
                 harvest_batch_sizes=[32, 64, 128, 256, 512, 1024],
@@ -346,15 +220,15 @@ _register(
     )
 )
 
-_register(Study(
+register_study(Study(
     name="direction",
     description="vMF concentration kappa of minibatch-gradient directions and norm variability over training",
     claim="Lee, Cho & Kang 2019: directional uniformity grows (kappa falls) as training proceeds",
     axes=("dataset", "activation"),
     presets={
-        "quick": _base(activation=["relu", "sigmoid"], checkpoints=[0, 1, 2, 4, 8, 12, 16, 20, 25, 30],
+        "quick": base_config(activation=["relu", "sigmoid"], checkpoints=[0, 1, 2, 4, 8, 12, 16, 20, 25, 30],
                        measures=["direction"], harvest_batch_sizes=[100], seeds=[0, 1, 2, 3, 4]),
-        "paper": _base(dataset=["mnist", "fashion-mnist"], activation=["relu", "sigmoid"],
+        "paper": base_config(dataset=["mnist", "fashion-mnist"], activation=["relu", "sigmoid"],
                        checkpoints=list(range(0, 21)), measures=["direction"], harvest_batch_sizes=[100],
                        seeds=[0, 1, 2]),
     },
@@ -366,7 +240,7 @@ _register(Study(
     ),
 ))
 
-_register(
+register_study(
     Study(
         name="protocols",
         description="pooled vs standardized vs per-coordinate vs norm alpha at the same checkpoints",
@@ -374,14 +248,14 @@ _register(
         axes=("dataset", "scaling"),
         presets={
             # add scaling "unit" (--set 'scaling=["standardize","unit"]') to see zero-noise coordinates
-            "quick": _base(
+            "quick": base_config(
                 scaling=["standardize"],
                 checkpoints=[0, 1, 4, 10, 20, 30],
                 splits=["train", "test"],
                 harvest_batch_sizes=[100, 500],
                 seeds=[0, 1, 2, 3, 4],
             ),
-            "paper": _base(
+            "paper": base_config(
                 dataset=["mnist", "fashion-mnist", "cifar10"],
                 scaling=["standardize"],
                 checkpoints=[0, 1, 5, 10, 20, 50],
@@ -398,7 +272,7 @@ _register(
                 hue="protocol",
                 col="harvest_batch_size",
                 row="split",
-                where={**_WHOLE, "scaling": "standardize"},
+                where={**WHOLE_MODEL, "scaling": "standardize"},
                 hline=2.0,
                 title="same checkpoints, every protocol (whole model, standardized inputs)",
             ),
@@ -430,7 +304,7 @@ _register(
 
 _BATCH_SIZES = [1, 4, 16, 64, 256, 1024]
 
-_register(
+register_study(
     Study(
         name="batch-size",
         description=(
@@ -446,7 +320,7 @@ _register(
             # b = 1 is harvested with sampling="per_example" (K distinct examples), the others with
             # K random minibatches of b distinct examples
             "quick": {
-                **_base(
+                **base_config(
                     activation=["relu", "sigmoid"],
                     checkpoints=[0, 30],
                     harvest_batch_sizes=_BATCH_SIZES,
@@ -457,7 +331,7 @@ _register(
                 "per_example": True,
             },
             "paper": {
-                **_base(
+                **base_config(
                     dataset=["mnist"],
                     activation=["relu", "sigmoid"],
                     checkpoints=[0, 1, 10, 50],
@@ -477,7 +351,7 @@ _register(
                 hue="epoch",
                 col="protocol",
                 row="activation",
-                where=_WHOLE,
+                where=WHOLE_MODEL,
                 logx=True,
                 hline=2.0,
                 title="every protocol, whole model; b = 1: single examples",
