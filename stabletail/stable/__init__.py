@@ -38,7 +38,8 @@ from .._validation import (
     check_random_state,
     check_stable_params,
 )
-from . import _broadcast, _interp, _rvs
+from . import _broadcast, _rvs
+from . import _interp_kernels as _interp
 from . import _kernels as _k
 
 __all__ = ["cf", "pdf", "logpdf", "cdf", "sf", "ppf", "rvs"]
