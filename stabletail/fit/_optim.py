@@ -176,13 +176,5 @@ def newton(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int, metr
                 return th, ll, g, B, Hm, it, dec < 1e-2, f"line search failed (expected gain {dec:.2g})"
         if not full:
             ll_n, g_n, B_n, H_n = obj.full(tn)
-        if metric is not None:
-            # BFGS update of the scoring matrix (for -loglik): the expected information corrects
-            # towards the observed curvature along the steps taken, so convergence is superlinear
-            step, y = tn - th, g - g_n
-            sy = float(step @ y)
-            if sy > 1e-12 * float(np.sqrt((step @ step) * (y @ y))):
-                ms = metric @ step
-                metric = metric - np.outer(ms, ms) / float(step @ ms) + np.outer(y, y) / sy
         th, ll, g, B, Hm = tn, ll_n, g_n, B_n, H_n
     return th, ll, g, B, Hm, max_iter, False, f"no convergence in {max_iter} iterations"
