@@ -32,9 +32,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import pytest
+from _timing import interleaved, median_ratios
 
 torch = pytest.importorskip("torch")
 
@@ -118,28 +118,8 @@ def test_peer(benchmark, name, peer):
 @pytest.mark.parametrize(("name", "threads"), [("mlp", 1), ("fcn", 1), ("cnn", 1), ("mlp", 2), ("fcn", 2)])
 def test_ratios(benchmark, name, threads):
     benchmark.group = f"ratios-{name}-{threads}thr"
-    run = _runners(name)
-    times: dict[str, list[float]] = {p: [] for p in run}
-
-    def one_round():
-        for peer, fn in run.items():
-            t0 = time.perf_counter()
-            fn()
-            times[peer].append(time.perf_counter() - t0)
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)  # the same for every peer; the harvest's kernels follow it
-    try:
-        one_round()  # warm-up, discarded
-        for v in times.values():
-            v.clear()
-        benchmark.pedantic(one_round, rounds=CASES[name][3], iterations=1)
-    finally:
-        torch.set_num_threads(before)
-    ratios = {
-        f"{p}/plain": statistics.median(t / q for t, q in zip(times[p], times["plain"]))
-        for p in ("one_pass", "two_pass")
-    }
+    times = interleaved(benchmark, _runners(name), CASES[name][3], threads=threads)
+    ratios = median_ratios(times, ("one_pass", "two_pass"))
     benchmark.extra_info.update(ratios)
     benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
     print(
@@ -222,37 +202,13 @@ def _default_runners(b, k):
     }
 
 
-def _interleaved(benchmark, run, rounds):
-    times: dict[str, list[float]] = {p: [] for p in run}
-
-    def one_round():
-        for peer, fn in run.items():
-            t0 = time.perf_counter()
-            fn()
-            times[peer].append(time.perf_counter() - t0)
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        one_round()  # warm-up (compilation, workspaces, the cached null simulations), discarded
-        for v in times.values():
-            v.clear()
-        benchmark.pedantic(one_round, rounds=rounds, iterations=1)
-    finally:
-        torch.set_num_threads(before)
-    return times
-
-
 @pytest.mark.parametrize("case", list(DEFAULT_CASES))
 def test_default_call_ratios(benchmark, case):
     b, k, rounds = DEFAULT_CASES[case]
     benchmark.group = f"default-call-{case}"
-    times = _interleaved(benchmark, _default_runners(b, k), rounds)
-    ratios = {
-        f"{p}/plain": statistics.median(t / q for t, q in zip(times[p], times["plain"]))
-        for p in ("default", "stripped", "default_two_pass")
-    }
-    ratios["default/stripped"] = statistics.median(t / q for t, q in zip(times["default"], times["stripped"]))
+    times = interleaved(benchmark, _default_runners(b, k), rounds, threads=1)
+    ratios = median_ratios(times, ("default", "stripped", "default_two_pass"))
+    ratios.update(median_ratios(times, ("default",), base="stripped"))
     benchmark.extra_info.update(ratios)
     benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
     print(f"\n{case} (K = {k}, 1 torch thread): median plain {statistics.median(times['plain']):.3f} s; "
@@ -278,7 +234,7 @@ def test_default_call_fixed_overhead(benchmark):
 
     run = {"plain": plain, "default": lambda: harvest(model, _LF, (x, y), 4, progress=False),
            "stripped": lambda: harvest(model, _LF, (x, y), 4, gaussianity_tests=None, progress=False)}
-    times = _interleaved(benchmark, run, 31)
+    times = interleaved(benchmark, run, 31, threads=1)
     over = {f"{p}-plain_ms": 1e3 * statistics.median(t - q for t, q in zip(times[p], times["plain"]))
             for p in ("default", "stripped")}
     benchmark.extra_info.update(over)

@@ -23,9 +23,9 @@ each peer's time over ``plain``'s.
 from __future__ import annotations
 
 import statistics
-import time
 
 import pytest
+from _timing import interleaved, median_ratios
 
 torch = pytest.importorskip("torch")
 
@@ -85,23 +85,8 @@ def test_peer(benchmark, peer):
 
 def test_ratios(benchmark):
     benchmark.group = "perexample-ratios"
-    run = _runners()
-    times: dict[str, list[float]] = {p: [] for p in run}
-
-    def one_round():
-        for peer, fn in run.items():
-            t0 = time.perf_counter()
-            fn()
-            times[peer].append(time.perf_counter() - t0)
-
-    one_round()  # warm-up, discarded
-    for v in times.values():
-        v.clear()
-    benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
-    ratios = {
-        f"{p}/plain": statistics.median(t / q for t, q in zip(times[p], times["plain"]))
-        for p in ("per_example", "gradients", "loop")
-    }
+    times = interleaved(benchmark, _runners(), ROUNDS)
+    ratios = median_ratios(times, ("per_example", "gradients", "loop"))
     benchmark.extra_info.update(ratios)
     benchmark.extra_info["plain_median_s"] = statistics.median(times["plain"])
     print(f"\nper-example MLP, K = {K}, plain in batches of {B}: median plain "
