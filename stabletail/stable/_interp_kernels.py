@@ -366,7 +366,7 @@ def _evaluate(z, edges, kinds, sizes, coefs, p1, p2, w, out_f, out_c, out_s):
             out_s[i] = s
     for i in prange(n):
         if out_f[i] == -1.0:
-            out_f[i], out_c[i], out_s[i] = _k._point2(z[i], p1, p2, w, _k.RTOL)
+            out_f[i], out_c[i], out_s[i] = _k._point_blended(z[i], p1, p2, w, _k.RTOL)
 
 
 _evaluate_serial, _evaluate_parallel = jit_variants(_evaluate)

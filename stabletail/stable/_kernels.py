@@ -649,7 +649,7 @@ def make_plan(alpha, beta):
 
 
 @jit
-def _point2(z, p1, p2, w, rtol):
+def _point_blended(z, p1, p2, w, rtol):
     """_point for plan p1, or (1 - w) p1 + w p2 when w > 0 (linear in alpha next to 1)."""
     f, c, s = _point(z, p1, rtol)
     if w > 0.0:
@@ -663,7 +663,7 @@ def _point2(z, p1, p2, w, rtol):
 def _eval_many(z, p1, p2, w, rtol, out_f, out_c, out_s):
     """pdf, cdf, sf at standardised points z (flat)."""
     for i in prange(z.size):
-        f, c, s = _point2(z[i], p1, p2, w, rtol)
+        f, c, s = _point_blended(z[i], p1, p2, w, rtol)
         out_f[i] = f
         out_c[i] = c
         out_s[i] = s
@@ -700,7 +700,7 @@ def support(p):
 @jit
 def _resid(z, upper, qt, p1, p2, w):
     """cdf(z) - q (or q_upper - sf(z) in the upper half) and the density."""
-    f, c, s = _point2(z, p1, p2, w, RTOL)
+    f, c, s = _point_blended(z, p1, p2, w, RTOL)
     return ((qt - s) if upper else (c - qt)), f
 
 

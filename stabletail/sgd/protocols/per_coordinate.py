@@ -48,10 +48,10 @@ PER_COORDINATE_ESTIMATORS: tuple[str, ...] = ("mohammadi", "log_moment")
 
 
 def per_coordinate_alpha(
-    px: np.ndarray,
-    px2: np.ndarray,
-    py: np.ndarray | None,
-    pxr: np.ndarray | None,
+    log_sum: np.ndarray,
+    log_sq_sum: np.ndarray,
+    block_log_sum: np.ndarray | None,
+    used_log_sum: np.ndarray | None,
     k: int,
     k1: int,
     k2: int,
@@ -62,12 +62,12 @@ def per_coordinate_alpha(
 
     Parameters
     ----------
-    px, px2 : ndarray
+    log_sum, log_sq_sum : ndarray
         Sums over all ``k`` rows of ``log(|e| + eps)`` and of its square, per coordinate.
-    py : ndarray or None
+    block_log_sum : ndarray or None
         Sums over the ``k2`` row blocks of ``log(|Y| + eps)`` (block sums ``Y``).
-    pxr : ndarray or None
-        ``px`` restricted to the ``k1 * k2`` rows the blocks use.
+    used_log_sum : ndarray or None
+        ``log_sum`` restricted to the ``k1 * k2`` rows the blocks use.
     k, k1, k2 : int
         Rows (minibatches), block size and number of blocks.
     estimator : {"mohammadi", "log_moment"}
@@ -86,19 +86,19 @@ def per_coordinate_alpha(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if estimator == "log_moment":
             if k < 2:
-                return np.full(px.shape, np.nan)
-            var = (px2 - px * px / k) / (k - 1)
+                return np.full(log_sum.shape, np.nan)
+            var = (log_sq_sum - log_sum * log_sum / k) / (k - 1)
             inv2 = 6.0 * var / np.pi**2 - 0.5
             alpha = np.where(inv2 > 0, 1.0 / np.sqrt(np.where(inv2 > 0, inv2, 1.0)), np.inf)
         else:
-            if k1 < 2 or py is None:
-                return np.full(px.shape, np.nan)
-            inv = (py / k2 - pxr / (k1 * k2)) / math.log(k1)
+            if k1 < 2 or block_log_sum is None:
+                return np.full(log_sum.shape, np.nan)
+            inv = (block_log_sum / k2 - used_log_sum / (k1 * k2)) / math.log(k1)
             alpha = np.where(inv > 0, 1.0 / np.where(inv > 0, inv, 1.0), np.inf)
         if zero is not None:
             alpha = np.where(zero, np.inf, alpha)
         # non-finite sums (eps = 0 with exact zeros) give NaN
-        alpha = np.where(np.isfinite(px), alpha, np.nan)
+        alpha = np.where(np.isfinite(log_sum), alpha, np.nan)
     return alpha
 
 
