@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .._jit import jit, jit_variants, prange
+from .._vecmath import _illinois
 from . import _kernels as _k
 
 POINTS = {True: 16, False: 8}  # Lobatto intervals of a first try: density / cdf tables
@@ -441,16 +442,7 @@ def _invert_point(q, edges, kinds, sizes, coefs, ce, nse, p1, p2, w, lo_s, hi_s)
             gt = sign * (_panel_value(coefs, j, n, t) - target)
             if gt == 0.0 or b - a <= 1e-14:
                 break
-            if gt > 0.0:
-                b, gb = t, gt
-                if side == 1:
-                    ga *= 0.5
-                side = 1
-            else:
-                a, ga = t, gt
-                if side == -1:
-                    gb *= 0.5
-                side = -1
+            a, ga, b, gb, side = _illinois(a, ga, b, gb, t, gt, side)
     u = 0.5 * (edges[j] + edges[j + 1]) + 0.5 * (edges[j + 1] - edges[j]) * t
     z = math.sinh(u)
     r, f = _k._resid(z, upper, qt, p1, p2, w)

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from .._jit import jit, jit_variants, prange
+from .._vecmath import _illinois
 
 PI = math.pi
 HALF_PI = 0.5 * math.pi
@@ -244,16 +245,7 @@ def _split_point(ly, p, o, kind):
         fc = sgn * _logg(c, ly, p, o, kind)[0]
         if abs(fc) < 0.25 or b - a < 1e-9:
             return c
-        if fc > 0.0:
-            b, fb = c, fc
-            if side == 1:
-                fa *= 0.5
-            side = 1
-        else:
-            a, fa = c, fc
-            if side == -1:
-                fb *= 0.5
-            side = -1
+        a, fa, b, fb, side = _illinois(a, fa, b, fb, c, fc, side)
     return 0.5 * (a + b)
 
 
