@@ -71,43 +71,44 @@ def _ad_distance(ly, i, s):
     return -m - acc / m
 
 
+@jit(inline="always")
+def _record(d, j, p_max, m_max, arg):
+    """Fold the difference ``d = E - F`` at index ``j`` into the two running maxima."""
+    if d > p_max:
+        p_max, arg = d, j
+    if -d > m_max:
+        m_max, arg = -d, j
+    return p_max, m_max, arg
+
+
+@jit(inline="always")
+def _combine(p_max, m_max, metric):
+    return p_max + m_max if metric == KUIPER else max(p_max, m_max)
+
+
 @jit
 def _distance(ly, first, i, s, metric, stop, hint):
     """Distance of candidate ``i`` (exact when below ``stop``; otherwise some value >= stop) and
     the index where ``|E - F|`` was largest."""
     n = ly.size
-    m = n - i
     if metric == AD:
         return _ad_distance(ly, i, s), hint
     li = ly[i]
-    inv_m = 1.0 / m
+    inv_m = 1.0 / (n - i)
     p_max = 0.0  # max(E - F)
     m_max = 0.0  # max(F - E)
     arg = i
     # the hint (where the previous candidate peaked) often decides at once
     if hint > i and hint < n:
-        e = (first[hint] - i) * inv_m
-        d = e - _cdf(ly[hint], li, s)
-        if d > 0.0:
-            p_max = d
-        else:
-            m_max = -d
-        arg = hint
-        if (p_max + m_max if metric == KUIPER else max(p_max, m_max)) >= stop:
+        d = (first[hint] - i) * inv_m - _cdf(ly[hint], li, s)
+        p_max, m_max, arg = _record(d, hint, p_max, m_max, arg)
+        if _combine(p_max, m_max, metric) >= stop:
             return stop, arg
+    last = n - 1
+    d = (first[last] - i) * inv_m - _cdf(ly[last], li, s)
+    p_max, m_max, arg = _record(d, last, p_max, m_max, arg)
     sa = np.empty(_STACK, np.int64)
     sb = np.empty(_STACK, np.int64)
-    last = n - 1
-    e_last = (first[last] - i) * inv_m
-    f_last = _cdf(ly[last], li, s)
-    d = e_last - f_last
-    if d > p_max:
-        p_max = d
-        arg = last
-    if -d > m_max:
-        m_max = -d
-        arg = last
-    top = 0
     sa[0] = i
     sb[0] = last
     top = 1
@@ -117,12 +118,9 @@ def _distance(ly, first, i, s, metric, stop, hint):
         b = sb[top]
         if b - a < 2:
             continue
-        e_a = (first[a] - i) * inv_m
-        f_a = _cdf(ly[a], li, s)
-        e_b = (first[b] - i) * inv_m
-        f_b = _cdf(ly[b], li, s)
-        up_p = e_b - f_a
-        up_m = f_b - e_a
+        # inside [a, b] both E and F grow: E - F <= E_b - F_a and F - E <= F_b - E_a
+        up_p = (first[b] - i) * inv_m - _cdf(ly[a], li, s)
+        up_m = _cdf(ly[b], li, s) - (first[a] - i) * inv_m
         if metric == KUIPER:
             need = up_p > p_max or up_m > m_max
         else:
@@ -132,22 +130,15 @@ def _distance(ly, first, i, s, metric, stop, hint):
             continue
         c = (a + b) // 2
         d = (first[c] - i) * inv_m - _cdf(ly[c], li, s)
-        if d > p_max:
-            p_max = d
-            arg = c
-        if -d > m_max:
-            m_max = -d
-            arg = c
-        if (p_max + m_max if metric == KUIPER else max(p_max, m_max)) >= stop:
-            return stop, arg
-        if top + 2 > _STACK:  # cannot happen for n < 2**120; kept as a guard
+        p_max, m_max, arg = _record(d, c, p_max, m_max, arg)
+        if _combine(p_max, m_max, metric) >= stop or top + 2 > _STACK:  # the stack cannot fill for n < 2**120
             return stop, arg
         sa[top] = a
         sb[top] = c
         sa[top + 1] = c
         sb[top + 1] = b
         top += 2
-    return (p_max + m_max if metric == KUIPER else max(p_max, m_max)), arg
+    return _combine(p_max, m_max, metric), arg
 
 
 @jit
