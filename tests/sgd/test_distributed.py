@@ -77,7 +77,11 @@ def _rank_main(out_dir):
     import torch.distributed as dist
     from test_protocol_registry import load_example
 
-    load_example(out_dir)  # registers "coordinate_blocks" in this rank's process
+    # registers "coordinate_blocks" in this rank's process; each rank writes its own copy (two ranks
+    # writing one file race: one may import it half-written)
+    own = os.path.join(out_dir, f"example{dist.get_rank()}")
+    os.makedirs(own, exist_ok=True)
+    load_example(own)
 
     results = {}
     for name in CONFIGS:
@@ -120,7 +124,8 @@ def ranks(tmp_path_factory):
         [torchrun, "--standalone", "--nnodes", "1", "--nproc-per-node", "2", __file__, str(out)],
         env=env, capture_output=True, text=True, timeout=300,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # the first failing rank's traceback is the cause: keep the head of the output as well as its tail
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[:6000] + "\n...\n" + proc.stderr[-2000:]
     results = []
     for r in range(2):
         with open(out / f"rank{r}.pkl", "rb") as fh:
