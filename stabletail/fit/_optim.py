@@ -37,13 +37,18 @@ def _loglik(x: FloatArray, th: FloatArray, mode: str, level: int) -> FloatArray:
     a, b, scale, loc = float(th[0]), float(th[1]), math.exp(th[2]), float(th[3])
     if mode == "fft":
         G, P = _K.density_grids(a, b, level)
-        return _G.loglik_pass(x, loc, scale, G, P, _G.NO_META, 0.0, 0.0, level, False)
+        return _G.loglik_pass(x, loc, scale, G, P, _G.NO_META, level, False)
     return _loggrid.build(a, b, level).loglik(x, loc, scale, level)
 
 
-def _evaluate(x: FloatArray, th: FloatArray, mode: str) -> tuple[float, FloatArray, FloatArray, FloatArray]:
-    """Log-likelihood, score, BHHH matrix and Hessian at th = (alpha, beta, log scale, loc0)."""
-    out = _loglik(x, th, mode, 2)
+def _evaluate(
+    x: FloatArray, th: FloatArray, mode: str, level: int
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    """Log-likelihood, score, BHHH matrix and Hessian at th = (alpha, beta, log scale, loc0).
+
+    The node tables give no alpha/beta rows of the Hessian (0; see ``_grid_kernels.loglik_pass``).
+    """
+    out = _loglik(x, th, mode, level)
     iu = np.triu_indices(4)
     B = np.empty((4, 4))
     B[iu] = out[5:15]
@@ -104,17 +109,21 @@ class Objective:
     def value(self, th: FloatArray) -> float:
         return float(_loglik(self.x, self.to_s0(th), self.mode, 0)[0])
 
-    def fisher(self, th: FloatArray) -> FloatArray:
+    def fisher(self, th: FloatArray, du: float = 0.25) -> FloatArray:
         """Expected information of the sample in these coordinates (grid mode; quadrature of the
-        node-table density at th, transformed from the standard law's (alpha, beta, log scale, loc0))."""
+        node-table density at th, transformed from the standard law's (alpha, beta, log scale, loc0)).
+
+        At du = 0.25 within 3% of the converged quadrature for alpha 0.15-0.7 (docs/fit.md); the tails
+        beyond |z| = 1e100 are left out (see ``GridDensity.information``).
+        """
         t0 = self.to_s0(th)
-        info = _loggrid.build(float(t0[0]), float(t0[1])).information(du=0.25)
+        info = _loggrid.build(float(t0[0]), float(t0[1])).information(du=du, zmax=1e100)
         d = np.diag([1.0, 1.0, 1.0, math.exp(-float(t0[2]))])  # loc in units of the scale
         J = self.jacobian(th)
         return self.x.size * (J.T @ d @ info @ d @ J)
 
-    def full(self, th: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray]:
-        ll, g, B, Hm = _evaluate(self.x, self.to_s0(th), self.mode)
+    def full(self, th: FloatArray, level: int = 2) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+        ll, g, B, Hm = _evaluate(self.x, self.to_s0(th), self.mode, level)
         if not self.s1:
             return ll, g, B, Hm
         _, _, hphi = s1_coords(th)
@@ -122,17 +131,21 @@ class Objective:
         return ll, J.T @ g, J.T @ B @ J, J.T @ Hm @ J + g[3] * hphi
 
 
-def newton(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int, metric: FloatArray | None = None):
+def newton(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int, metric: FloatArray | None = None,
+           level: int = 2):
     """Projected Newton steps with Armijo backtracking.
 
     The step uses minus the Hessian where it is positive definite on the free
     coordinates, else the outer-product (BHHH) matrix; with ``metric`` (an expected
-    information) it uses that matrix throughout (Fisher scoring).  Returns (theta,
-    loglik, score, BHHH matrix, Hessian, n_iter, converged, message).
+    information) it uses that matrix throughout (Fisher scoring), each step scaled by the
+    metric's curvature along the previous step over the sample's, and the node tables'
+    ``level`` 2 (scores, no alpha/beta curvature) is enough.  Returns (theta, loglik,
+    score, BHHH matrix, Hessian, n_iter, converged, message).
     """
     lower, upper = obj.lower, obj.upper
     th = np.clip(th, lower, upper)
-    ll, g, B, Hm = obj.full(th)
+    ll, g, B, Hm = obj.full(th, level)
+    gain = 1.0  # Fisher scoring: the metric's curvature along the last step over the sample's
     if not math.isfinite(ll):
         return th, ll, g, B, Hm, 0, False, "log-likelihood is not finite at the start"
     for it in range(1, max_iter + 1):
@@ -155,6 +168,7 @@ def newton(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int, metr
         dec = float(g[idx] @ d)
         if dec < obj.tol:
             return th, ll, g, B, Hm, it, True, ""
+        d = gain * d
         # at most 0.1 in alpha, 0.5 in beta, a factor e in scale per step (far starts overshoot)
         t = min(1.0, 1.0 / max(float(np.max(np.abs(d * _STEP_INV[idx]))), 1e-300))
         full = True  # the first trial is usually taken: evaluate it with derivatives; retries value only
@@ -163,7 +177,7 @@ def newton(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int, metr
             tn[idx] += t * d
             tn = np.clip(tn, lower, upper)
             if full:
-                ll_n, g_n, B_n, H_n = obj.full(tn)
+                ll_n, g_n, B_n, H_n = obj.full(tn, level)
             else:
                 ll_n = obj.value(tn)
             # below dec ~ 1e-6 the expected gain is under the rounding of a large sum: take the step
@@ -175,6 +189,14 @@ def newton(obj: Objective, th: FloatArray, free: np.ndarray, max_iter: int, metr
                 # the log-likelihood is rough on the scale of the step: within 0.1 se, call it converged
                 return th, ll, g, B, Hm, it, dec < 1e-2, f"line search failed (expected gain {dec:.2g})"
         if not full:
-            ll_n, g_n, B_n, H_n = obj.full(tn)
+            ll_n, g_n, B_n, H_n = obj.full(tn, level)
+        if metric is not None:
+            # scale the next step by the metric's curvature along this one over the sample's (the
+            # change of the score): where the expected information is half the sample's in some
+            # direction, unscaled steps overshoot 2x and oscillate about the maximum for ever
+            step = (tn - th)[idx]
+            curv = float(step @ (g[idx] - g_n[idx]))
+            if curv > 0.0:
+                gain = min(max(float(step @ M @ step) / curv, 0.2), 2.0)
         th, ll, g, B, Hm = tn, ll_n, g_n, B_n, H_n
     return th, ll, g, B, Hm, max_iter, False, f"no convergence in {max_iter} iterations"

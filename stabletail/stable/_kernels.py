@@ -668,6 +668,28 @@ PARALLEL_WORK = 300  # points of quadrature from which the parallel kernels are 
 eval_many_serial, eval_many_parallel = jit_variants(_eval_many)
 
 
+def _pdf_laws(z, plans, rtol, out):
+    """Densities at z[r, j] of the law plans[r] (alpha away from 1: no blending), one flat loop."""
+    n = z.shape[1]
+    for k in prange(z.size):
+        r = k // n
+        j = k - r * n
+        out[r, j] = _point(z[r, j], plans[r], rtol)[0]
+
+
+_pdf_laws_serial, _pdf_laws_parallel = jit_variants(_pdf_laws)
+
+
+def pdf_laws(z, plans, rtol=RTOL):
+    """Densities at z[r, j] (2-D) of the standardised S0 law with plan plans[r] (|alpha - 1| >=
+    ``DALPHA``), serial for small jobs.  The node tables of :mod:`stabletail.fit` use it: a few
+    laws of a few hundred nodes each, evaluated together."""
+    out = np.empty(z.shape)
+    kernel = _pdf_laws_parallel if z.size >= PARALLEL_WORK else _pdf_laws_serial
+    kernel(np.ascontiguousarray(z, dtype=np.float64), plans, rtol, out)
+    return out
+
+
 def eval_many(z, p1, p2, w, out_f, out_c, out_s, rtol=RTOL):
     """pdf, cdf, sf at standardised points z (flat), serial for small jobs.
 
