@@ -91,7 +91,7 @@ def _shape_out(out: np.ndarray, shape: tuple[int, ...]) -> FloatArray | float:
 
 
 def _evaluate(x, alpha, beta, scale, loc, parameterization, density):
-    """Flat (pdf, cdf, sf) of the standardised variable and the input shape.
+    """Flat (pdf, cdf, sf) of the standardised variable, the points z, the scale and the input shape.
 
     Large calls use an interpolant: then only pdf (``density``), or only cdf
     and sf, are computed."""
@@ -107,7 +107,7 @@ def _evaluate(x, alpha, beta, scale, loc, parameterization, density):
         _k.eval_many(z, p1, p2, w, f, c, t)
     else:
         _interp.evaluate(z, *table, p1, p2, w, f, c, t)
-    return f / s, c, t, xa.shape
+    return f, c, t, z, s, xa.shape
 
 
 _PARAMS_DOC = """alpha : float
@@ -205,8 +205,8 @@ def pdf(
     >>> round(stable.pdf(0.0, 2.0), 6)  # N(0, 2)
     0.282095
     """
-    f, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, True)
-    return _shape_out(f, shape)
+    f, _, _, _, s, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, True)
+    return _shape_out(f / s, shape)
 
 
 @_broadcast.over_laws("logpdf")
@@ -218,7 +218,11 @@ def logpdf(
     loc: float = 0.0,
     parameterization: Parameterization = "S0",
 ) -> FloatArray | float:
-    """Logarithm of the density (``-inf`` where the density underflows or vanishes).
+    """Logarithm of the density; finite in the far tails where the density itself underflows.
+
+    There (standardised density below 1e-300) it is the leading term of the tail expansion in
+    log space, relative error below 1e-15.  ``-inf`` beyond the support of a totally skewed law
+    with alpha < 1 and on the light side of one with alpha >= 1 once the density underflows.
 
     Parameters
     ----------
@@ -230,9 +234,13 @@ def logpdf(
     -------
     ndarray of float64 (float for scalar ``x``)
     """
-    f, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, True)
+    f, _, _, z, s, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, True)
     with np.errstate(divide="ignore"):
-        return _shape_out(np.log(f), shape)
+        out = np.log(f) - math.log(s)
+    far = ~(f > _k.FAR_TINY) & np.isfinite(z)
+    if far.any():
+        out[far] = _k.far_tail_logpdf(z[far], alpha, beta) - math.log(s)
+    return _shape_out(out, shape)
 
 
 @_broadcast.over_laws("cdf")
@@ -257,7 +265,7 @@ def cdf(
     ndarray of float64 (float for scalar ``x``)
         Accurate in relative terms in the lower tail; NaN where ``x`` is NaN.
     """
-    _, c, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, False)
+    _, c, _, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, False)
     return _shape_out(c, shape)
 
 
@@ -282,7 +290,7 @@ def sf(
     -------
     ndarray of float64 (float for scalar ``x``)
     """
-    _, _, t, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, False)
+    _, _, t, _, _, shape = _evaluate(x, alpha, beta, scale, loc, parameterization, False)
     return _shape_out(t, shape)
 
 

@@ -690,6 +690,22 @@ def pdf_laws(z, plans, rtol=RTOL):
     return out
 
 
+FAR_TINY = 1e-300  # below this the standardised density is taken from its tail expansion in log space
+
+
+def far_tail_logpdf(z: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """log f of the standardised law where f underflows: log(alpha C (1 +- beta)) - (1 + alpha) log|z|,
+    C = Gamma(alpha) sin(pi alpha / 2) / pi, the leading term of the tail expansion.  Its relative
+    error is O(|z|^-alpha), below 1e-15 wherever f < 1e-300 (|z| > 1e150 for alpha >= 0.1);
+    -inf on the light side of a totally skewed law.  alpha = 2: the Gaussian's -z^2/4 - log(2 sqrt(pi))."""
+    if alpha == 2.0:
+        return -0.25 * z * z - 0.5 * math.log(4.0 * math.pi)
+    c = alpha * math.gamma(alpha) * math.sin(0.5 * math.pi * alpha) / math.pi
+    side = 1.0 + np.sign(z) * beta
+    with np.errstate(divide="ignore"):
+        return np.log(c * side) - (1.0 + alpha) * np.log(np.abs(z))
+
+
 def eval_many(z, p1, p2, w, out_f, out_c, out_s, rtol=RTOL):
     """pdf, cdf, sf at standardised points z (flat), serial for small jobs.
 

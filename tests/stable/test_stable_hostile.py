@@ -85,6 +85,39 @@ def test_no_silent_nan_for_valid_laws_at_any_scale(alpha, beta, log_scale, par):
     assert not np.isnan(draws).any()
 
 
+def _tail_term(z, alpha, beta):
+    """log of the leading tail term alpha C (1 + sign(z) beta) |z|^-(1 + alpha), C = Gamma(alpha)
+    sin(pi alpha / 2) / pi (Samorodnitsky & Taqqu 1994, property 1.2.15, differentiated)."""
+    c = alpha * math.gamma(alpha) * math.sin(math.pi * alpha / 2) / math.pi
+    return np.log(c * (1 + np.sign(z) * beta)) - (1 + alpha) * np.log(np.abs(z))
+
+
+@settings(max_examples=40, deadline=None)
+@given(alpha=st.floats(0.1, 1.99), beta=st.floats(-0.99, 0.99), sign=st.sampled_from([-1.0, 1.0]))
+def test_far_tail_logpdf_continues_the_exact_density(alpha, beta, sign):
+    """Where the density still is a normal float but tiny (1e-250..1e-200) the exact kernel agrees
+    with the leading tail term to 1e-12 relative (the next term is |z|^-alpha < 1e-18 smaller);
+    beyond, where the density underflows, logpdf follows that term instead of reaching -inf."""
+    z = sign * np.geomspace(10 ** (200 / (1 + alpha)), 10 ** (250 / (1 + alpha)), 5)
+    np.testing.assert_allclose(stable.logpdf(z, alpha, beta), _tail_term(z, alpha, beta), rtol=1e-12)
+    huge = sign * np.array([1e250, 1e280, 1e308])
+    lp = stable.logpdf(huge, alpha, beta)
+    assert np.isfinite(lp).all()
+    np.testing.assert_allclose(lp, _tail_term(huge, alpha, beta), rtol=1e-12)
+
+
+def test_far_tail_logpdf_edges():
+    """Beyond the support of a totally skewed law (alpha < 1) logpdf is -inf, on the support side
+    finite; the Gaussian (alpha = 2, variance 2) is exact in log space far out (scipy's norm)."""
+    from scipy.stats import norm
+
+    assert stable.logpdf(-1e250, 0.3, 1.0) == -np.inf
+    assert np.isfinite(stable.logpdf(1e250, 0.3, 1.0))
+    assert stable.logpdf(40.0, 2.0) == pytest.approx(norm.logpdf(40.0, scale=math.sqrt(2)), rel=1e-14)
+    assert stable.logpdf(1e100, 2.0, scale=3.0) == pytest.approx(
+        norm.logpdf(1e100, scale=3 * math.sqrt(2)), rel=1e-14)
+
+
 def test_hill_bootstrap_fraction_names_the_argument():
     x = stable.rvs(1.5, size=2000, random_state=0)
     with pytest.raises(ValueError, match="t_bootstrap"):
