@@ -153,7 +153,14 @@ def jarque_bera_from_sums(power_sums: Any, k: int) -> tuple[np.ndarray, np.ndarr
 
 
 def fraction_row(
-    test: str, pvalues: np.ndarray, k: int, *, level: float, n_null: int = 2000, random_state: SeedLike = 0
+    test: str,
+    pvalues: np.ndarray,
+    k: int,
+    *,
+    level: float,
+    n_null: int = 2000,
+    random_state: SeedLike = 0,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The summary row of one test over many coordinates (the rows of :func:`gaussianity`).
 
@@ -167,6 +174,11 @@ def fraction_row(
         Observations per coordinate (the null simulation draws ``k`` of them).
     level, n_null, random_state
         As for :func:`gaussianity`.
+    weights : numpy.ndarray, optional
+        One positive weight per coordinate, for coordinates sampled with unequal probabilities
+        (the inverse of each one's probability): ``fraction_not_rejected`` is then the weighted
+        fraction, an estimate of the fraction over the population sampled, and ``stderr`` its
+        null standard error ``sqrt(level (1 - level) sum w^2) / sum w``; the counts stay counts.
 
     Returns
     -------
@@ -179,7 +191,12 @@ def fraction_row(
     p = np.asarray(pvalues, dtype=np.float64)
     tested = np.isfinite(p)
     m = int(tested.sum())
-    not_rej = int(np.sum(p[tested] >= 1.0 - level))
+    kept = tested & (p >= 1.0 - level)
+    not_rej = int(kept.sum())
+    w = np.ones(p.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != p.shape or not (w > 0).all():
+        raise ValueError("weights must be positive, one per p-value")
+    wsum = float(w[tested].sum())
     expected = math.nan
     if n_null:
         if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
@@ -193,8 +210,8 @@ def fraction_row(
         "n_coordinates": m,
         "n_constant": int(p.size - m),
         "n_not_rejected": not_rej,
-        "fraction_not_rejected": not_rej / m if m else math.nan,
-        "stderr": math.sqrt(level * (1.0 - level) / m) if m else math.nan,
+        "fraction_not_rejected": float(w[kept].sum()) / wsum if m else math.nan,
+        "stderr": math.sqrt(level * (1.0 - level) * float((w[tested] ** 2).sum())) / wsum if m else math.nan,
         "nominal_fraction": level,
         "expected_fraction": expected,
         "expected_stderr": math.sqrt(expected * (1 - expected) / n_null) if n_null else math.nan,

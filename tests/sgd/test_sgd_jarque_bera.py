@@ -101,3 +101,21 @@ def test_order_statistic_tests_on_every_coordinate_when_asked():
     for test in ("shapiro", "anderson", "jarque_bera"):
         assert rows[MODEL, test]["n_coordinates"] == 43 - 6
     assert res.per_coordinate_jarque_bera is None  # store=False
+
+
+def test_model_row_of_sampled_tests_weights_layers_by_size():
+    # The order-statistic tests sample up to n_gaussianity coordinates per layer; the model row
+    # estimates the whole model's fraction: the layers' fractions weighted by their coordinates
+    # with noise (0.weight: 30 of 36, tested on 4; the others tested whole), not the plain union
+    # (where 4 weights of the first layer would count as much as 4 of the 7 biases and outputs)
+    model, loss, data, b = _problem()
+    res = harvest(model, loss, data, b, n_gaussianity=4, progress=False)
+    rows = {(r["layer"], r["test"]): r for r in res.gaussianity}
+    nz = {"0.weight": 30, "0.bias": 3, "2.weight": 3, "2.bias": 1}
+    for test in ("shapiro", "anderson"):
+        weighted = sum(nz[name] * rows[name, test]["fraction_not_rejected"] for name in nz) / sum(nz.values())
+        model_row = rows[MODEL, test]
+        assert model_row["fraction_not_rejected"] == pytest.approx(weighted, rel=1e-12)
+        assert model_row["n_coordinates"] == 4 + 3 + 3 + 1  # counts stay counts
+        w = np.array([30 / 4] * 4 + [1.0] * 7)
+        assert model_row["stderr"] == pytest.approx(np.sqrt(0.95 * 0.05 * (w**2).sum()) / w.sum(), rel=1e-12)
