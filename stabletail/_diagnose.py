@@ -88,7 +88,13 @@ class Diagnosis:
         return next((m for m in self.models if m.name == name), None)
 
     def summary(self) -> str:
-        """The table and the verdict, as text."""
+        """The table and the verdict, as text.
+
+        Returns
+        -------
+        str
+            One line per model and per tail index, then the verdict and its findings.
+        """
         lines = [f"n = {self.n}, level {self.level:g}" + (" (fast: bootstraps skipped)" if self.fast else ""),
                  f"{'model':<16}{'log-lik':>12}{'AIC':>12}  {'test':<34}{'p-value':>8}  verdict"]
         for m in self.models:
@@ -104,7 +110,14 @@ class Diagnosis:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready with :func:`stabletail._io.json_text`)."""
+        """Plain data (JSON-ready with :func:`stabletail._io.json_text`).
+
+        Returns
+        -------
+        dict
+            ``n``, ``status``, ``verdict``, ``findings``, ``level``, ``fast``, and the
+            ``models`` and ``tail_indices`` rows as dicts.
+        """
         return jsonable({"n": self.n, "status": self.status, "verdict": self.verdict,
                          "findings": list(self.findings),
                          "level": self.level, "fast": self.fast,

@@ -94,7 +94,18 @@ class LogMomentAccumulator(_Accumulator):
         return self
 
     def result(self) -> TailIndex:
-        """The log-moment estimate from all values so far."""
+        """The log-moment estimate from all values so far.
+
+        Returns
+        -------
+        TailIndex
+            As :func:`log_moment` on the same values (NaN with a propagated NaN).
+
+        Raises
+        ------
+        ValueError
+            If fewer than 4 usable values were seen.
+        """
         n = self._n
         if self._propagate:
             return _nan_result("log_moment", n, {})

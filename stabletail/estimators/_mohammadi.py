@@ -219,7 +219,19 @@ class MohammadiAccumulator(_Accumulator):
         self._k2 += k2
 
     def result(self) -> TailIndex:
-        """The Mohammadi estimate from all values so far (remainder dropped)."""
+        """The Mohammadi estimate from all values so far (remainder dropped).
+
+        Returns
+        -------
+        TailIndex
+            As :func:`mohammadi` on the same values (NaN with a propagated NaN).
+
+        Raises
+        ------
+        ValueError
+            If ``n_total`` was announced and differs from the values seen, or fewer than two
+            blocks were filled.
+        """
         k1 = self.block_size
         params = {"block_size": k1, "n_blocks": self._k2, "n_dropped": int(self._carry.size), "eps": self.eps}
         if self._propagate:

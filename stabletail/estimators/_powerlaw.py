@@ -80,7 +80,13 @@ class PowerLawTail(TailIndex):
         return powerlaw_gof(x, self, **options)  # type: ignore[arg-type]
 
     def summary(self) -> str:
-        """One line: the tail index with its interval, the threshold and the distance."""
+        """One line: the tail index with its interval, the threshold and the distance.
+
+        Returns
+        -------
+        str
+            The line.
+        """
         lo, hi = self.ci(0.95)
         return (f"powerlaw_tail: alpha = {self.alpha:.4g} (se {self.stderr:.2g} {self.stderr_method}, "
                 f"95% CI [{lo:.4g}, {hi:.4g}]); xmin = {self.xmin:.6g}, n_tail = {self.n_tail} of "

@@ -125,7 +125,13 @@ class TailIndex:
         return (low, high)
 
     def summary(self) -> str:
-        """One line: method, alpha, standard error, 95% interval, n, tuning."""
+        """One line: method, alpha, standard error, 95% interval, n, tuning.
+
+        Returns
+        -------
+        str
+            The line.
+        """
         lo, hi = self.ci(0.95)
         tuning = ", ".join(f"{k}={v}" for k, v in self.params.items())
         return (
@@ -156,5 +162,11 @@ class TestResult:
     n_boot: int = 0
 
     def summary(self) -> str:
-        """One line: method, statistic, p-value."""
+        """One line: method, statistic, p-value.
+
+        Returns
+        -------
+        str
+            The line.
+        """
         return f"{self.method}: statistic {self.statistic:.4g}, p-value {self.pvalue:.3g}"

@@ -112,7 +112,14 @@ class TailComparison:
         raise KeyError(f"no alternative named {name!r}; have {[t.name for t in self.tests]}")
 
     def summary(self) -> str:
-        """A readable table: one row per alternative."""
+        """A readable table: one row per alternative.
+
+        Returns
+        -------
+        str
+            The power-law fit, then a row per alternative (LR, statistic, p-value, test, the
+            side it favours, the alternative's parameters).
+        """
         head = (f"power law on x >= {self.xmin:.6g} (n_tail = {self.n_tail}"
                 f"{', discrete' if self.discrete else ''}): alpha = {self.alpha:.4g} "
                 f"(tail index {self.tail_index:.4g}), loglik = {self.loglik:.6g}")
@@ -129,7 +136,13 @@ class TailComparison:
         return "\n".join(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict (JSON-ready apart from non-finite floats)."""
+        """Plain nested dict (JSON-ready apart from non-finite floats).
+
+        Returns
+        -------
+        dict
+            The fields, with ``tests`` as a list of dicts.
+        """
         d = asdict(self)
         d["tests"] = [asdict(t) for t in self.tests]
         return d

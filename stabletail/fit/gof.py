@@ -86,7 +86,13 @@ class GofResult:
         return {k: t.pvalue for k, t in self.tests.items()}
 
     def summary(self) -> str:
-        """The tests, one per line, and how many refits failed."""
+        """The tests, one per line, and how many refits failed.
+
+        Returns
+        -------
+        str
+            The lines.
+        """
         lines = [t.summary() for t in self.tests.values()]
         lines.append(f"parametric bootstrap: {self.n_boot} refits" +
                      (f" ({self.n_failed} did not converge and are left out)" if self.n_failed else ""))

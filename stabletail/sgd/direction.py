@@ -122,6 +122,13 @@ def direction_summary(r: float, d: int, n: int, norms: np.ndarray) -> dict[str, 
     d : dimension.
     n : number of unit vectors that entered ``r``.
     norms : gradient norms (zeros and non-finite values are ignored).
+
+    Returns
+    -------
+    dict
+        ``dim``, ``n``, ``resultant_length`` and its value for uniform directions,
+        ``kappa`` (refined) and ``kappa_banerjee``, ``norm_mean``, ``norm_std``, ``norm_cv``
+        (NaN where undefined).
     """
     nrm = np.asarray(norms, dtype=np.float64)
     nrm = nrm[np.isfinite(nrm) & (nrm > 0)]

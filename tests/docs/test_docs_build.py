@@ -103,9 +103,10 @@ def test_every_public_name_is_on_its_api_page(site):
 
 #: numpydoc.validate checks that every public function and public method passes: a docstring
 #: (GL08), every parameter documented (PR01), no documented parameter that does not exist (PR02;
-#: except the options of a ``**kwargs``, documented one by one). A class whose constructor takes
+#: except the options of a ``**kwargs``, documented one by one), a Returns section where it
+#: returns a value (RT01). A class whose constructor takes
 #: parameters has a Parameters section or (a dataclass) an Attributes section.
-CHECKS = ("GL08", "PR01", "PR02")
+CHECKS = ("GL08", "PR01", "PR02", "RT01")
 
 
 def _params(obj):

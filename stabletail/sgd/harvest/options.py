@@ -115,7 +115,18 @@ class HarvestOptions:
         return cls(**kwargs) if options is None else dataclasses.replace(options, **kwargs)
 
     def replace(self, **kwargs: Any) -> HarvestOptions:
-        """A copy with the given fields replaced (and checked)."""
+        """A copy with the given fields replaced (and checked).
+
+        Parameters
+        ----------
+        **kwargs
+            Fields of :class:`HarvestOptions` and their new values.
+
+        Returns
+        -------
+        HarvestOptions
+            The new options.
+        """
         return self.build(self, **kwargs)
 
 

@@ -100,6 +100,11 @@ PROTOCOLS: tuple[str, ...] = registered()
 
 
 def min_batches() -> dict[str, int]:
-    """``{protocol: the fewest minibatches at which its rows inform}`` for the registered
-    protocols that have such a floor."""
+    """The fewest minibatches at which each registered protocol's rows inform.
+
+    Returns
+    -------
+    dict of str to int
+        ``{protocol: floor}`` for the protocols that have such a floor.
+    """
     return {name: get(name).min_batches for name in registered() if get(name).min_batches}

@@ -162,7 +162,13 @@ def unregister(name: str) -> None:
 
 
 def registered() -> tuple[str, ...]:
-    """Names of the registered protocols, in report order."""
+    """Names of the registered protocols, in report order.
+
+    Returns
+    -------
+    tuple of str
+        The names.
+    """
     return tuple(p.name for p in sorted(_REGISTRY.values(), key=lambda p: (p.order, p.name)))
 
 

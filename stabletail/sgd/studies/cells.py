@@ -62,7 +62,13 @@ class CellResult:
     device: str = "cpu"
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form written to ``cells/<key>.json``."""
+        """JSON form written to ``cells/<key>.json``.
+
+        Returns
+        -------
+        dict
+            The fields, with the cell's ``key``.
+        """
         d = asdict(self)
         d["key"] = self.cell.key
         return d
