@@ -379,25 +379,3 @@ def _uniform_sym(h):
     d = _i64_as_f64(np.int64(_ONE_BITS | (h >> np.uint64(12))))  # [1, 2), 52 bits
     b = 1.0 if (h >> np.uint64(11)) & np.uint64(1) else 0.0
     return (d - 1.5) + (b + 0.5) * 2.0**-53
-
-
-@jit(inline="always")
-def _illinois(a, fa, b, fb, t, ft, side):
-    """Bracket update of the Illinois variant of regula falsi (Dowell & Jarratt 1971).
-
-    The root lies between ``a`` (``fa < 0``) and ``b`` (``fb > 0``); ``t`` is the new point
-    with value ``ft``. The end kept twice in a row has its value halved, which keeps the
-    convergence superlinear. ``side`` remembers which end moved last (1: ``b``, -1: ``a``).
-    Returns ``(a, fa, b, fb, side)``.
-    """
-    if ft > 0.0:
-        b, fb = t, ft
-        if side == 1:
-            fa *= 0.5
-        side = 1
-    else:
-        a, fa = t, ft
-        if side == -1:
-            fb *= 0.5
-        side = -1
-    return a, fa, b, fb, side

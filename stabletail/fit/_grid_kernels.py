@@ -36,7 +36,7 @@ import numpy as np
 
 from stabletail._jit import jit
 
-from ._kernels import _point, accumulate, tail_eval
+from ._kernels import _point, accumulate, cubic_weights, dot4, tail_eval
 
 N_GVAR = 5  # variants of the law per table (rows of the exact density)
 M_C, M_EPS, M_U0, M_DU, M_ZC, M_CA, M_CB, M_H, M_W0, M_W3, M_W4 = range(11)
@@ -67,31 +67,20 @@ def grid_point(z, F, meta, P, level):
     du = m[M_DU]
     s = (math.asinh(y / eps) - m[M_U0]) / du
     k = min(max(math.floor(s), 1), F.shape[1] - 3)
-    r = s - k
-    rm, r1, r2 = r + 1.0, r - 1.0, r - 2.0
-    w0, w1, w2, w3 = -r * r1 * r2 / 6.0, rm * r1 * r2 / 2.0, -rm * r * r2 / 2.0, rm * r * r1 / 6.0
-    d0 = -(r1 * r2 + r * r2 + r * r1) / (6.0 * du)
-    d1 = (r1 * r2 + rm * r2 + rm * r1) / (2.0 * du)
-    d2 = -(r * r2 + rm * r2 + rm * r) / (2.0 * du)
-    d3 = (r * r1 + rm * r1 + rm * r) / (6.0 * du)
-    g0, g1, g2, g3 = F[0, k - 1], F[0, k], F[0, k + 1], F[0, k + 2]
-    lf = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
-    lu = d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3
-    luu = (-r1 * g0 + (3.0 * r - 2.0) * g1 + (1.0 - 3.0 * r) * g2 + r * g3) / (du * du)
+    w, d, e = cubic_weights(s - k, du)
+    lf = dot4(w, F, 0, k)
+    lu = dot4(d, F, 0, k)
+    luu = dot4(e, F, 0, k)
     # u = asinh(y / eps): du/dz = 1 / hypot(eps, y), d2u/dz2 = -y / hypot(eps, y)**3
     gz = 1.0 / math.hypot(eps, y)
     lz = lu * gz
     lzz = luu * gz * gz - lu * y * gz * gz * gz
     if level == 2:
-        fa = w0 * F[1, k - 1] + w1 * F[1, k] + w2 * F[1, k + 1] + w3 * F[1, k + 2]
-        fau = d0 * F[1, k - 1] + d1 * F[1, k] + d2 * F[1, k + 1] + d3 * F[1, k + 2]
-        fb = w0 * F[2, k - 1] + w1 * F[2, k] + w2 * F[2, k + 1] + w3 * F[2, k + 2]
-        fbu = d0 * F[2, k - 1] + d1 * F[2, k] + d2 * F[2, k + 1] + d3 * F[2, k + 2]
         # l(z) = F(z - c(a, b)): the origin moves with alpha and beta
-        la = fa - lz * m[M_CA]
-        lb = fb - lz * m[M_CB]
-        laz = fau * gz - lzz * m[M_CA]
-        lbz = fbu * gz - lzz * m[M_CB]
+        la = dot4(w, F, 1, k) - lz * m[M_CA]
+        lb = dot4(w, F, 2, k) - lz * m[M_CB]
+        laz = dot4(d, F, 1, k) * gz - lzz * m[M_CA]
+        lbz = dot4(d, F, 2, k) * gz - lzz * m[M_CB]
     return lf, lz, lzz, la, lb, laz, lbz, 0.0, 0.0, 0.0
 
 

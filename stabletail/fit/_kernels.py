@@ -326,6 +326,25 @@ def alias_sum(z, Pv):
     return tot
 
 
+@jit(inline="always")
+def cubic_weights(r, h):
+    """Weights of the cubic Lagrange interpolant through nodes ``k - 1 .. k + 2`` (spacing ``h``)
+    at ``k + r``: ``(value, first derivative, second derivative)``, four weights each."""
+    rm, r1, r2 = r + 1.0, r - 1.0, r - 2.0
+    w = (-r * r1 * r2 / 6.0, rm * r1 * r2 / 2.0, -rm * r * r2 / 2.0, rm * r * r1 / 6.0)
+    d = (-(r1 * r2 + r * r2 + r * r1) / (6.0 * h), (r1 * r2 + rm * r2 + rm * r1) / (2.0 * h),
+         -(r * r2 + rm * r2 + rm * r) / (2.0 * h), (r * r1 + rm * r1 + rm * r) / (6.0 * h))
+    hh = h * h
+    e = (-r1 / hh, (3.0 * r - 2.0) / hh, (1.0 - 3.0 * r) / hh, r / hh)
+    return w, d, e
+
+
+@jit(inline="always")
+def dot4(c, A, row, k):
+    """``c[0] A[row, k - 1] + ... + c[3] A[row, k + 2]``: four weights applied to a table row."""
+    return c[0] * A[row, k - 1] + c[1] * A[row, k] + c[2] * A[row, k + 1] + c[3] * A[row, k + 2]
+
+
 @jit
 def correct_grid(G, P):
     """Subtract the aliased copies from the periodised grids G (rows as in cf_arrays)."""
@@ -351,14 +370,9 @@ def correct_grid(G, P):
         z = -0.5 * L_PERIOD + k * H
         u = (z + zlo) / dz
         i = min(max(int(u), 1), N_COARSE - 3)
-        r = u - i
-        rm, r1, r2 = r + 1.0, r - 1.0, r - 2.0
-        w0 = -r * r1 * r2 / 6.0
-        w1 = rm * r1 * r2 / 2.0
-        w2 = -rm * r * r2 / 2.0
-        w3 = rm * r * r1 / 6.0
+        w = cubic_weights(u - i, dz)[0]
         for row in range(nrow):
-            G[row, k] -= w0 * C[row, i - 1] + w1 * C[row, i] + w2 * C[row, i + 1] + w3 * C[row, i + 2]
+            G[row, k] -= dot4(w, C, row, i)
 
 
 def density_grids(alpha: float, beta: float, level: int) -> tuple[np.ndarray, np.ndarray]:
@@ -389,39 +403,23 @@ def _point(z, G, P, level):
     if abs(z) <= Z_SWITCH:
         u = (z + 0.5 * L_PERIOD) / H
         k = math.floor(u)
-        r = u - k
-        rm, r1, r2 = r + 1.0, r - 1.0, r - 2.0
-        w0 = -r * r1 * r2 / 6.0
-        w1 = rm * r1 * r2 / 2.0
-        w2 = -rm * r * r2 / 2.0
-        w3 = rm * r * r1 / 6.0
-        d0 = -(r1 * r2 + r * r2 + r * r1) / (6.0 * H)
-        d1 = (r1 * r2 + rm * r2 + rm * r1) / (2.0 * H)
-        d2 = -(r * r2 + rm * r2 + rm * r) / (2.0 * H)
-        d3 = (r * r1 + rm * r1 + rm * r) / (6.0 * H)
-        e0 = -r1 / (H * H)
-        e1 = (3.0 * r - 2.0) / (H * H)
-        e2 = (1.0 - 3.0 * r) / (H * H)
-        e3 = r / (H * H)
-        g0, g1, g2, g3 = G[0, k - 1], G[0, k], G[0, k + 1], G[0, k + 2]
+        w, d, e = cubic_weights(u - k, H)
         # below TINY the grid is rounding noise: a floor with no slope (only light tails reach it
         # inside Z_SWITCH, e.g. a Gaussian fit of heavy-tailed data)
-        f = w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3
+        f = dot4(w, G, 0, k)
         if not f > TINY:
             return LOG_TINY, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
         rf = 1.0 / f
-        lz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf
-        lzz = (e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3) * rf - lz * lz
+        lz = dot4(d, G, 0, k) * rf
+        lzz = dot4(e, G, 0, k) * rf - lz * lz
         if level == 2:
-            g0, g1, g2, g3 = G[1, k - 1], G[1, k], G[1, k + 1], G[1, k + 2]
-            la = (w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3) * rf
-            laz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf - la * lz
-            g0, g1, g2, g3 = G[2, k - 1], G[2, k], G[2, k + 1], G[2, k + 2]
-            lb = (w0 * g0 + w1 * g1 + w2 * g2 + w3 * g3) * rf
-            lbz = (d0 * g0 + d1 * g1 + d2 * g2 + d3 * g3) * rf - lb * lz
-            laa = (w0 * G[3, k - 1] + w1 * G[3, k] + w2 * G[3, k + 1] + w3 * G[3, k + 2]) * rf - la * la
-            lab = (w0 * G[4, k - 1] + w1 * G[4, k] + w2 * G[4, k + 1] + w3 * G[4, k + 2]) * rf - la * lb
-            lbb = (w0 * G[5, k - 1] + w1 * G[5, k] + w2 * G[5, k + 1] + w3 * G[5, k + 2]) * rf - lb * lb
+            la = dot4(w, G, 1, k) * rf
+            laz = dot4(d, G, 1, k) * rf - la * lz
+            lb = dot4(w, G, 2, k) * rf
+            lbz = dot4(d, G, 2, k) * rf - lb * lz
+            laa = dot4(w, G, 3, k) * rf - la * la
+            lab = dot4(w, G, 4, k) * rf - la * lb
+            lbb = dot4(w, G, 5, k) * rf - lb * lb
         return math.log(f), lz, lzz, la, lb, laz, lbz, laa, lab, lbb
     lf, lz, lzz = tail_eval(z, P[0])
     if level == 2:

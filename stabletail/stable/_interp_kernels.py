@@ -27,8 +27,8 @@ import math
 import numpy as np
 
 from .._jit import jit, jit_variants, prange
-from .._vecmath import _illinois
 from . import _kernels as _k
+from ._kernels import _illinois
 
 POINTS = {True: 16, False: 8}  # Lobatto intervals of a first try: density / cdf tables
 WIDTH = 1.5  # initial panel width in u

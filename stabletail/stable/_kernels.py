@@ -26,7 +26,6 @@ import math
 import numpy as np
 
 from .._jit import jit, jit_variants, prange
-from .._vecmath import _illinois
 
 PI = math.pi
 HALF_PI = 0.5 * math.pi
@@ -105,6 +104,28 @@ S_B, S_L, S_E0, S_M0, S_A, S_B0, S_SGN, S_YC, S_KT, S_LSIG = range(10)
 S_COEF = 10  # KMAX pdf coefficients, then KMAX tail coefficients
 SIDE = S_COEF + 2 * KMAX
 PLAN_SIZE = HEAD + 2 * SIDE
+
+
+@jit(inline="always")
+def _illinois(a, fa, b, fb, t, ft, side):
+    """Bracket update of the Illinois variant of regula falsi (Dowell & Jarratt 1971).
+
+    The root lies between ``a`` (``fa < 0``) and ``b`` (``fb > 0``); ``t`` is the new point
+    with value ``ft``. The end kept twice in a row has its value halved, which keeps the
+    convergence superlinear. ``side`` remembers which end moved last (1: ``b``, -1: ``a``).
+    Returns ``(a, fa, b, fb, side)``.
+    """
+    if ft > 0.0:
+        b, fb = t, ft
+        if side == 1:
+            fa *= 0.5
+        side = 1
+    else:
+        a, fa = t, ft
+        if side == -1:
+            fb *= 0.5
+        side = -1
+    return a, fa, b, fb, side
 
 
 @jit
