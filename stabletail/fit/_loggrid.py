@@ -105,13 +105,11 @@ def _rows(keys: list[tuple[float, float]], eps: float, u0: float, n: int) -> lis
     The rows not yet known are computed together (one parallel pass of the exact kernel at
     quadrature tolerance ``NODE_RTOL``) and kept: the tables of one fit share rows (a level-0 or
     level-1 table's rows are among those of the level-2 table at the same point); ``clear``
-    forgets them at the start of every fit.
+    forgets them at the start of every fit.  The rows returned are collected here, so a
+    ``clear`` from another thread's fit cannot take them away between storing and returning.
     """
-    full = [(a, b, eps, u0, n) for a, b in keys]
-    new = list(dict.fromkeys(k for k in full if k not in _ROWS))
-    if len(_ROWS) + len(new) > _MAX_ROWS:  # a long fit: start afresh (with every row asked for)
-        _ROWS.clear()
-        new = list(dict.fromkeys(full))
+    rows = {k: _ROWS.get(k) for k in [(a, b, eps, u0, n) for a, b in keys]}
+    new = [k for k, row in rows.items() if row is None]
     if new:
         s = eps * np.sinh(u0 + DU * np.arange(n))
         z = np.array([s - b * math.tan(0.5 * math.pi * a) for a, b, *_ in new])
@@ -119,9 +117,11 @@ def _rows(keys: list[tuple[float, float]], eps: float, u0: float, n: int) -> lis
         with np.errstate(divide="ignore"):
             logf = np.maximum(np.log(_SK.pdf_laws(z, plans, NODE_RTOL)), LOG_FLOOR)
         logf.flags.writeable = False
-        for k, row in zip(new, logf):
-            _ROWS[k] = row
-    return [_ROWS[k] for k in full]
+        rows.update(zip(new, logf))
+        if len(_ROWS) + len(new) > _MAX_ROWS:  # a long fit: start afresh, with this table's rows
+            _ROWS.clear()
+        _ROWS.update(rows)
+    return [rows[(a, b, eps, u0, n)] for a, b in keys]
 
 
 def clear() -> None:
