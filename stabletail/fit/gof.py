@@ -127,8 +127,8 @@ def _run(func: Any, args: tuple[Any, ...], seeds: list[np.random.SeedSequence], 
          bar: Any) -> list[Any]:
     """``func(*args, seed)`` for every seed, results in seed order.
 
-    ``workers > 1`` runs chunks of seeds in fresh processes (numba's workqueue layer must not
-    be entered from two threads of one process: its parallel kernels would abort it)."""
+    ``workers > 1`` runs chunks of seeds in fresh processes (threads of one process would take
+    turns in the parallel kernels: ``stabletail._jit.parallel_lock``)."""
     if workers == 1:
         out = []
         for s in seeds:

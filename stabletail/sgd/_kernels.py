@@ -107,7 +107,7 @@ def _prepass_tiles(g, first, s1, s2, spread, tiles, part):
         _prepass_tile(g, tiles[ti, 0], tiles[ti, 1], first, s1, s2, spread, part[ti])
 
 
-_prepass_ser, _prepass_par = jit_variants(_prepass_tiles)
+_prepass_ser, _prepass_par = jit_variants(_prepass_tiles, nested=True)  # prepass holds the lock
 
 
 @jit
@@ -410,7 +410,7 @@ def _main_tiles(g, k0, tiles, nl, noise, coord, row_blocks, directions, streams,
                    directions, streams, gather, part_rsq[ti], part_bsq[ti], heads, tails)
 
 
-_main_ser, _main_par = jit_variants(_main_tiles)
+_main_ser, _main_par = jit_variants(_main_tiles, nested=True)  # mainpass holds the lock
 
 
 @jit

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
+from .._jit import parallel_lock
 from ..estimators import sqrt_block_size
 
 F64 = torch.float64
@@ -48,9 +48,6 @@ _TILE = 1024  # columns per tile of the kernels: the tile's accumulators stay in
 # A 16-row chunk of the 79,510-parameter MLP (1.3e6 elements, 2 ms on one thread) got slower on
 # two threads; 4.2e6 elements (about 6 ms on one thread) is where two threads pay.
 _PARALLEL_MIN = 1 << 22
-# numba's workqueue layer (stabletail._jit) must not run parallel regions of two Python
-# threads at once: harvests in several threads take turns in the parallel kernels.
-_parallel_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -74,11 +71,13 @@ def kernel_threads(n: int) -> Iterator[None]:
 
 
 def _run_kernel(kernel: Callable[..., None], n_elements: int, *args: Any) -> None:
-    """Call a kernel of :mod:`stabletail.sgd._kernels` whose last argument is ``parallel``."""
+    """Call a kernel of :mod:`stabletail.sgd._kernels` whose last argument is ``parallel`` (its
+    parallel regions under :data:`stabletail._jit.parallel_lock`: harvests in several threads take
+    turns in them)."""
     import numba
 
     if n_elements >= _PARALLEL_MIN and numba.get_num_threads() > 1:
-        with _parallel_lock:
+        with parallel_lock:
             kernel(*args, True)
     else:
         kernel(*args, False)
